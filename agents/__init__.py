@@ -1,0 +1,1 @@
+"""The roles: extractor, patcher, critic and hypothesiser."""

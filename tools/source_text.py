@@ -1,0 +1,93 @@
+"""Line-level facts about Python source text: line splitting as Python counts lines, newline and indent style."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Split like the Python tokenizer does (only \\r\\n, \\n and \\r end lines), keeping the line ends.
+
+    `str.splitlines` also splits on form feeds and Unicode separators, which would shift line numbers
+    relative to `ast` in files holding such characters.
+    """
+    return _LINE_RE.findall(text)
+
+
+def strip_eol(line: str) -> str:
+    """The line without its line ending."""
+    return line.rstrip("\r\n")
+
+
+def newline_of(text: str) -> str:
+    """The file's dominant line ending."""
+    crlf = text.count("\r\n")
+    lf = text.count("\n") - crlf
+    return "\r\n" if crlf > lf else "\n"
+
+
+def leading_ws(line: str) -> str:
+    """The indentation of a line (spaces and tabs)."""
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def is_blank(line: str) -> bool:
+    """True for lines holding only whitespace."""
+    return not line.strip()
+
+
+def indent_unit(text: str) -> str:
+    """The file's indentation step: a tab, or the smallest run of spaces that starts a block."""
+    tab_lines = space_lines = 0
+    widths: list[int] = []
+    for line in split_lines(text):
+        if is_blank(line):
+            continue
+        ws = leading_ws(line)
+        if ws.startswith("\t"):
+            tab_lines += 1
+        elif ws:
+            space_lines += 1
+            widths.append(len(ws))
+    if tab_lines > space_lines:
+        return "\t"
+    return " " * (min(widths) if widths else 4)
+
+
+def string_interior_lines(source: str) -> set[int]:
+    """1-based numbers of lines that lie inside a multi-line string (after its first line).
+
+    Their leading whitespace is string content, so re-indenting must leave them alone.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant | ast.JoinedStr) and node.end_lineno and node.end_lineno > node.lineno:
+            if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
+                continue
+            lines.update(range(node.lineno + 1, node.end_lineno + 1))
+    return lines
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """Hex SHA-256 of text encoded as UTF-8 (what the file holds when written by selfmod)."""
+    return sha256_bytes(text.encode("utf-8"))
+
+
+def read_source(path: str | bytes, *, errors: str = "strict") -> tuple[str, bytes]:
+    """Read a source file as (text, raw bytes), keeping its line endings exactly."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    return raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8", errors=errors), raw
