@@ -83,14 +83,16 @@ def apply_proposal(
         return _reject(RejectionCode.UNLOCATED, f"{context.qualified_name} no longer exists in {context.file}")
     if not proposal.new_code.strip():
         return _reject(RejectionCode.EMPTY, "new_code is empty; send the complete fixed function")
-    first: PatchOutcome | None = None
-    for snippet in candidates(proposal.new_code):
-        outcome = _Builder(proposal, sym, index, snippet, enforce_scope).build()
-        if outcome.new_text is not None and not any(r.code == RejectionCode.SYNTAX for r in outcome.rejections):
-            return outcome
-        first = first or outcome
-    assert first is not None
-    return first
+    outcomes = [
+        _Builder(proposal, sym, index, snippet, enforce_scope).build() for snippet in candidates(proposal.new_code)
+    ]
+    return min(outcomes, key=_preference)
+
+
+def _preference(outcome: PatchOutcome) -> tuple[int, int]:
+    """Rank readings of new_code: a definition of the target over a fragment, parseable over broken."""
+    broken = outcome.new_text is None or any(r.code == RejectionCode.SYNTAX for r in outcome.rejections)
+    return (int(broken), 0 if outcome.mode in ("symbol", "whole_file") else 1)
 
 
 class _Builder:
@@ -193,18 +195,25 @@ class _Builder:
         return self._finish(body, code, "fragment", replace=(start, end))
 
     def _anchor(self, code: list[str], start: int, end: int) -> tuple[int, int]:
-        """Shift a stale range onto the lines whose text matches the fragment's first and last lines."""
+        """Shift a stale range onto the lines whose text matches the fragment's first and/or last line."""
         content = [line.strip() for line in code if line.strip()]
         if not content:
             return start, end
-        for delta in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5):
-            s, e = start + delta, end + delta
-            if 1 <= s <= e <= len(self.lines) and (
-                self.lines[s - 1].strip() == content[0] and self.lines[e - 1].strip() == content[-1]
-            ):
-                if delta:
-                    self.notes.append(f"line numbers were off by {delta}; matched the range by content")
-                return s, e
+        deltas = (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5)
+
+        def text(no: int) -> str | None:
+            return self.lines[no - 1].strip() if 1 <= no <= len(self.lines) else None
+
+        for check in (
+            lambda d: text(start + d) == content[0] and text(end + d) == content[-1],
+            lambda d: text(start + d) == content[0],
+            lambda d: text(end + d) == content[-1],
+        ):
+            for delta in deltas:
+                if check(delta) and self.sym.start <= start + delta and end + delta <= self.sym.end:
+                    if delta:
+                        self.notes.append(f"line numbers were off by {delta}; matched the range by content")
+                    return start + delta, end + delta
         return start, end
 
     def _finish(

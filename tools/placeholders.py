@@ -14,11 +14,13 @@ import tokenize
 _LAZY_COMMENT = re.compile(
     r"""(?ix)
       \b(rest|remainder)\s+of\s+(the\s+)?(code|function|method|class|file|implementation|body|logic)\b
-    | \b(code|everything|implementation|logic|body|function|method|remaining|other|existing|previous|original)\b
-      [^#]{0,40}?\b(unchanged|stays?\s+the\s+same|remains?\s+the\s+same|as\s+before|omitted|goes\s+here|not\s+shown)\b
-    | \b(same|unchanged)\s+as\s+(before|above|(the\s+)?original)\b
-    | \btodo\b\s*:?\s*implement
-    | \bimplement\s+(this|me|here|the\s+rest)\b
+    | \b(existing|remaining|previous|original|unchanged|other)\s+(code|logic|implementation)\b
+      .{0,30}?\b(here|unchanged|omitted|as\s+before|goes\s+here|remains?|stays?)\b
+    | \b(code|everything\s+else|implementation)\s+(remains?|stays?|is|are)\s+(unchanged|the\s+same|as\s+before)\b
+    | ^\s*(\.\.\.\s*)?(same|unchanged)\s+as\s+(before|above|(the\s+)?original)\s*(\.\.\.)?\s*$
+    | ^\s*(\.\.\.\s*)?\(?(unchanged|omitted|snip|existing\s+code)\)?\s*(\.\.\.)?\s*$
+    | \btodo\b\s*:?\s*implement\b
+    | ^\s*implement\s+(this|me|here)\b
     | \byour\s+(code|implementation|logic)\s+here\b
     | \[\s*insert\b
     | ^\s*\.\.\.\s*$

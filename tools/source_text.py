@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import re
+import tokenize
+from collections import Counter
 
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
 
@@ -41,21 +44,21 @@ def is_blank(line: str) -> bool:
 
 
 def indent_unit(text: str) -> str:
-    """The file's indentation step: a tab, or the smallest run of spaces that starts a block."""
-    tab_lines = space_lines = 0
-    widths: list[int] = []
-    for line in split_lines(text):
-        if is_blank(line):
-            continue
-        ws = leading_ws(line)
-        if ws.startswith("\t"):
-            tab_lines += 1
-        elif ws:
-            space_lines += 1
-            widths.append(len(ws))
-    if tab_lines > space_lines:
-        return "\t"
-    return " " * (min(widths) if widths else 4)
+    """The file's indentation step (a tab, or N spaces): the most common increase at INDENT tokens."""
+    steps: Counter[str] = Counter()
+    stack = [""]
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.INDENT:
+                outer = stack[-1]
+                step = tok.string[len(outer) :] if tok.string.startswith(outer) else tok.string
+                steps["\t" if "\t" in step else step] += 1
+                stack.append(tok.string)
+            elif tok.type == tokenize.DEDENT:
+                stack.pop()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return steps.most_common(1)[0][0] if steps else "    "
 
 
 def string_interior_lines(source: str) -> set[int]:
