@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from selfmod.config import Settings
-from selfmod.errors import UnsafePathError
+from selfmod.errors import CodeIndexError, UnsafePathError
 from selfmod.models import BugReport, CodeContext, PatchProposal, Rejection, RejectionCode, Verdict
-from selfmod.tools.code_index import CodeIndexError, index_source
+from selfmod.tools.code_index import index_source
 from selfmod.tools.patch_engine import PatchOutcome, apply_proposal
 from selfmod.tools.path_safety import ProtectedPaths, relative_path
 
@@ -43,7 +43,9 @@ def review_proposal(
     rejections: list[Rejection] = []
     protected = ProtectedPaths(settings.project_root, settings.protected, settings.state_patterns()).reason(rel)
     if protected:
-        rejections.append(Rejection(code=RejectionCode.PROTECTED_PATH, message=f"{protected}; patches may not change it"))
+        rejections.append(
+            Rejection(code=RejectionCode.PROTECTED_PATH, message=f"{protected}; patches may not change it")
+        )
     outcome = apply_proposal(
         proposal,
         context,
@@ -64,11 +66,7 @@ def _public_names(source: str) -> set[str]:
     except CodeIndexError:
         return set()
     kinds = {s.qualname: s.kind for s in index.symbols}
-    return {
-        s.qualname
-        for s in index.symbols
-        if s.is_public and (s.parent is None or kinds.get(s.parent) == "class")
-    }
+    return {s.qualname for s in index.symbols if s.is_public and (s.parent is None or kinds.get(s.parent) == "class")}
 
 
 def public_api_changes(old: str, new: str) -> list[Rejection]:
@@ -88,7 +86,9 @@ def _aliases(tree: ast.AST) -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                names[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 names[alias.asname or alias.name] = f"{node.module}.{alias.name}"

@@ -1,15 +1,15 @@
 """The one exception hierarchy of selfmod. Code raises these; only the boundaries (CLI, graph nodes) catch them.
 
-    SelfmodError
-    ├── InputError                 bad user input: a file, a path, an option (CLI exit code 2)
-    │   ├── ConfigError            invalid settings or [tool.selfmod] table
-    │   ├── ReflectionsFileError   reflections file missing or not valid JSON
-    │   └── UnsafePathError        a path that escapes the project root or is protected
-    ├── CodeIndexError             a Python file cannot be read or parsed for indexing
-    ├── PromptError                a prompt template is missing or a variable was not supplied
-    ├── SandboxError               the sandbox could not be prepared or the test command not started
-    ├── ApplyError                 a tested patch could not be applied (changed file, lock, I/O)
-    └── AuditError                 the audit log cannot be written or read
+SelfmodError
+├── InputError                 bad user input: a file, a path, an option (CLI exit code 2)
+│   ├── ConfigError            invalid settings or [tool.selfmod] table
+│   ├── ReflectionsFileError   reflections file missing or not valid JSON
+│   └── UnsafePathError        a path that escapes the project root or is protected
+├── CodeIndexError             a Python file cannot be read or parsed for indexing
+├── PromptError                a prompt template is missing or a variable was not supplied
+├── SandboxError               the sandbox could not be prepared or the test command not started
+├── ApplyError                 a tested patch could not be applied (changed file, lock, I/O)
+└── AuditError                 the audit log cannot be written or read
 """
 
 from __future__ import annotations

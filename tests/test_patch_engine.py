@@ -90,7 +90,11 @@ MESSY_FORMS = {
         START,
         END,
     ),
-    "fragment with exact range": ('    if not text:\n        return ""\n    return re.sub(r"\\s+", " ", text.strip()).lower()\n', 12, 12),
+    "fragment with exact range": (
+        '    if not text:\n        return ""\n    return re.sub(r"\\s+", " ", text.strip()).lower()\n',
+        12,
+        12,
+    ),
 }
 
 
@@ -127,7 +131,8 @@ class Writer:
 """
 
 METHOD_EXPECTED = METHOD_SRC.replace(
-    '        return data.split(",")', '        if not data:\n            return []\n        return data.split(",")'
+    '        return data.split(",")',
+    '        if not data:\n            return []\n        return data.split(",")',
 )
 
 METHOD_FIX = 'def parse(self, data):\n    if not data:\n        return []\n    return data.split(",")\n'
@@ -234,7 +239,10 @@ REJECTIONS = {
     ),
     "pass body": ("def normalize(text):\n    pass\n", RejectionCode.PLACEHOLDER),
     "ellipsis body": ("def normalize(text):\n    ...\n", RejectionCode.PLACEHOLDER),
-    "docstring only": ('def normalize(text):\n    """Lower-case and collapse spaces."""\n', RejectionCode.PLACEHOLDER),
+    "docstring only": (
+        'def normalize(text):\n    """Lower-case and collapse spaces."""\n',
+        RejectionCode.PLACEHOLDER,
+    ),
     "not implemented": ("def normalize(text):\n    raise NotImplementedError\n", RejectionCode.PLACEHOLDER),
     "rest unchanged comment": (
         'def normalize(text):\n    if not text:\n        return ""\n    # rest of the code unchanged\n',
@@ -245,11 +253,11 @@ REJECTIONS = {
         RejectionCode.PLACEHOLDER,
     ),
     "todo implement": (
-        'def normalize(text):\n    # TODO: implement\n    return text\n',
+        "def normalize(text):\n    # TODO: implement\n    return text\n",
         RejectionCode.PLACEHOLDER,
     ),
     "insert marker": (
-        'def normalize(text):\n    # [insert empty-input handling here]\n    return text.lower()\n',
+        "def normalize(text):\n    # [insert empty-input handling here]\n    return text.lower()\n",
         RejectionCode.PLACEHOLDER,
     ),
     "bare ellipsis among code": (

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
-import textwrap
 from dataclasses import dataclass, field
 
-from selfmod.tools.source_text import is_blank, leading_ws
+from selfmod.tools.source_text import is_blank, leading_ws, string_interior_lines
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _NUMBER_PREFIX = re.compile(r"^\s*(\d+) ?\|(?: |$)")
@@ -85,15 +85,25 @@ def _strip_numbers(lines: list[str], notes: list[str]) -> list[str]:
     return [_NUMBER_PREFIX.sub("", line, count=1) if not is_blank(line) else "" for line in lines]
 
 
+def _dedent(lines: list[str]) -> list[str]:
+    """Remove the indentation common to all code lines; multi-line string content is left as it is."""
+    interior = string_interior_lines("\n".join(lines) + "\n")
+    prefixes = [leading_ws(line) for no, line in enumerate(lines, 1) if no not in interior and not is_blank(line)]
+    common = os.path.commonprefix(prefixes) if prefixes else ""  # noqa: RUF071 (whitespace, char by char)
+    return [
+        line if no in interior else "" if is_blank(line) else line[len(common) :] for no, line in enumerate(lines, 1)
+    ]
+
+
 def dedent_lines(lines: list[str]) -> list[str]:
     """Remove common indentation; if only the first line lacks it (a common copy slip), indent it to match."""
-    body = textwrap.dedent("\n".join(lines)).split("\n")
+    body = _dedent(lines)
     if parses("\n".join(body) + "\n") or len(body) < 2 or leading_ws(body[0]):
         return body
     rest = [line for line in body[1:] if not is_blank(line)]
     if not rest:
         return body
-    shifted = textwrap.dedent("\n".join([leading_ws(rest[0]) + body[0], *body[1:]])).split("\n")
+    shifted = _dedent([leading_ws(rest[0]) + body[0], *body[1:]])
     return shifted if parses("\n".join(shifted) + "\n") else body
 
 

@@ -8,6 +8,7 @@ else in the file is kept byte for byte; line numbers matter only for fragments o
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -128,9 +129,11 @@ class _Builder:
     def _renamed(self, code_index: ModuleIndex) -> Symbol | None:
         tops = code_index.top_level()
         start, end = _range(self.proposal)
-        if len(tops) == 1 and start <= self.sym.def_line <= end and tops[0].kind.value.endswith(
-            "class"
-        ) == self.sym.kind.value.endswith("class"):
+        if (
+            len(tops) == 1
+            and start <= self.sym.def_line <= end
+            and tops[0].kind.value.endswith("class") == self.sym.kind.value.endswith("class")
+        ):
             return tops[0]
         return None
 
@@ -204,11 +207,12 @@ class _Builder:
         def text(no: int) -> str | None:
             return self.lines[no - 1].strip() if 1 <= no <= len(self.lines) else None
 
-        for check in (
+        checks: list[Callable[[int], bool]] = [
             lambda d: text(start + d) == content[0] and text(end + d) == content[-1],
             lambda d: text(start + d) == content[0],
             lambda d: text(end + d) == content[-1],
-        ):
+        ]
+        for check in checks:
             for delta in deltas:
                 if check(delta) and self.sym.start <= start + delta and end + delta <= self.sym.end:
                     if delta:

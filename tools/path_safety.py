@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
@@ -21,15 +22,25 @@ DEFAULT_PROTECTED: tuple[str, ...] = (
     ".git/",
 )
 
-def selfmod_source_dirs() -> list[Path]:
-    """Directories holding selfmod's own code (the installed package folders)."""
-    import selfmod
 
-    dirs = {Path(p).resolve() for p in getattr(selfmod, "__path__", [])}
-    for sub in ("graph", "agents", "tools", "prompts"):
-        mod = __import__(f"selfmod.{sub}", fromlist=["__path__"])
-        dirs.update(Path(p).resolve() for p in getattr(mod, "__path__", []))
-    return sorted(dirs)
+def selfmod_source_files() -> tuple[list[Path], set[tuple[int, int]]]:
+    """selfmod's own code: its package folders (real paths) and the identities of its files.
+
+    File identities (device, inode) also catch editable installs whose package folders are link trees.
+    """
+    dirs: set[Path] = set()
+    for sub in ("", ".graph", ".agents", ".tools", ".prompts"):
+        module = importlib.import_module(f"selfmod{sub}")
+        for entry in getattr(module, "__path__", []):
+            dirs.add(Path(entry).resolve())
+        if module.__file__:
+            dirs.add(Path(module.__file__).resolve().parent)
+    identities: set[tuple[int, int]] = set()
+    for folder in dirs:
+        for file in folder.glob("*.py"):
+            stat = file.stat()
+            identities.add((stat.st_dev, stat.st_ino))
+    return sorted(dirs), identities
 
 
 def relative_path(root: Path, filename: str) -> str:
@@ -57,8 +68,8 @@ class ProtectedPaths:
     def __init__(self, root: Path, extra: Iterable[str] = (), state_files: Iterable[str] = ()) -> None:
         self.root = root.resolve()
         self.patterns = [*DEFAULT_PROTECTED, *state_files, *extra]
-        self._spec = pathspec.PathSpec.from_lines("gitwildmatch", self.patterns)
-        self._own_dirs = selfmod_source_dirs()
+        self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns)
+        self._own_dirs, self._own_files = selfmod_source_files()
 
     def reason(self, rel_path: str) -> str | None:
         """Why the project-relative path is protected, or None when a patch may change it."""
@@ -68,4 +79,8 @@ class ProtectedPaths:
         for own in self._own_dirs:
             if target == own or own in target.parents:
                 return f"{rel_path} is part of selfmod itself ({own})"
+        if target.is_file():
+            stat = target.stat()
+            if (stat.st_dev, stat.st_ino) in self._own_files:
+                return f"{rel_path} is part of selfmod itself"
         return None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import io
+import os
 import re
 import tokenize
 from collections import Counter
@@ -64,18 +64,22 @@ def indent_unit(text: str) -> str:
 def string_interior_lines(source: str) -> set[int]:
     """1-based numbers of lines that lie inside a multi-line string (after its first line).
 
-    Their leading whitespace is string content, so re-indenting must leave them alone.
+    Their leading whitespace is string content, so re-indenting must leave them alone. Uses the tokenizer,
+    so it works on snippets that do not parse yet (wrong indentation, a fragment of a body).
     """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
     lines: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant | ast.JoinedStr) and node.end_lineno and node.end_lineno > node.lineno:
-            if isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
-                continue
-            lines.update(range(node.lineno + 1, node.end_lineno + 1))
+    fstring_starts: list[int] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            name = tokenize.tok_name[tok.type]
+            if name == "FSTRING_START":
+                fstring_starts.append(tok.start[0])
+            elif name == "FSTRING_END" and fstring_starts:
+                lines.update(range(fstring_starts.pop() + 1, tok.end[0] + 1))
+            elif tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                lines.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass
     return lines
 
 
@@ -89,7 +93,7 @@ def sha256_text(text: str) -> str:
     return sha256_bytes(text.encode("utf-8"))
 
 
-def read_source(path: str | bytes, *, errors: str = "strict") -> tuple[str, bytes]:
+def read_source(path: str | os.PathLike[str], *, errors: str = "strict") -> tuple[str, bytes]:
     """Read a source file as (text, raw bytes), keeping its line endings exactly."""
     with open(path, "rb") as fh:
         raw = fh.read()
