@@ -113,6 +113,12 @@ class _Builder:
 
     def build(self) -> PatchOutcome:
         code = dedent_lines(self.raw)
+        if (
+            any(line.strip() and leading_ws(line) for line in self.raw[:1])
+            or len(code) == len(self.raw)
+            and any(new != old for new, old in zip(code, self.raw, strict=True) if old.strip())
+        ):
+            self.notes.append("re-indented new_code to the target's indentation")
         if not parses(_text(code)):
             trimmed = trim_to_parse(self.raw, self.outside)
             if trimmed is not None:

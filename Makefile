@@ -1,0 +1,29 @@
+# Developer shortcuts; CI runs .ci/run.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: dev test lint format types ci demo
+
+dev:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -e '.[test,dev]' --config-settings editable_mode=strict
+
+test:
+	$(VENV)/bin/pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+types:
+	cd /tmp && $(CURDIR)/$(VENV)/bin/mypy --config-file $(CURDIR)/pyproject.toml -p selfmod
+
+demo:
+	$(VENV)/bin/selfmod demo
+
+ci:
+	bash .ci/run

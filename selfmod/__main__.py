@@ -1,0 +1,3 @@
+from selfmod.cli import main
+
+main()
