@@ -113,11 +113,7 @@ class _Builder:
 
     def build(self) -> PatchOutcome:
         code = dedent_lines(self.raw)
-        if (
-            any(line.strip() and leading_ws(line) for line in self.raw[:1])
-            or len(code) == len(self.raw)
-            and any(new != old for new, old in zip(code, self.raw, strict=True) if old.strip())
-        ):
+        if [line for line in code if line.strip()] != [line for line in self.raw if line.strip()]:
             self.notes.append("re-indented new_code to the target's indentation")
         if not parses(_text(code)):
             trimmed = trim_to_parse(self.raw, self.outside)
