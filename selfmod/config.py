@@ -1,10 +1,16 @@
-"""Settings for one target project: defaults, overridden by `[tool.selfmod]` or `.selfmod.toml`."""
+"""Settings for one target project: defaults, overridden by `[tool.selfmod]` in pyproject.toml or `.selfmod.toml`."""
 
 from __future__ import annotations
 
+import shlex
+import sys
+import tomllib
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from selfmod.errors import ConfigError
 
 DANGEROUS_CALLS: tuple[str, ...] = (
     "os.system",
@@ -27,11 +33,13 @@ DANGEROUS_CALLS: tuple[str, ...] = (
 )
 """Calls a patch may not newly introduce unless allowed (fnmatch patterns on the dotted call name)."""
 
+PYTHON_NAMES = {"python", "python3", f"python{sys.version_info.major}.{sys.version_info.minor}"}
+
 
 class Settings(BaseModel):
     """How selfmod treats one project."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid", validate_assignment=True)
 
     project_root: Path = Field(default_factory=Path.cwd)
     """The project selfmod may modify; nothing outside it is ever written."""
@@ -41,6 +49,8 @@ class Settings(BaseModel):
     """Context lines shown around the target symbol."""
     max_attempts: int = Field(default=3, ge=1, le=20)
     """Patch attempts per reflection before it is recorded as rejected."""
+    run_time_budget: float = Field(default=1800.0, gt=0)
+    """Wall-clock seconds one run may spend before remaining reflections are left for the next run."""
     enforce_scope: bool = True
     """Reject patches that change code outside the target symbol."""
     protected: list[str] = Field(default_factory=list)
@@ -49,12 +59,83 @@ class Settings(BaseModel):
     """Dangerous calls (patterns like `subprocess.*`) that patches may introduce anyway."""
     dangerous_calls: list[str] = Field(default_factory=lambda: list(DANGEROUS_CALLS))
     """Calls a patch may not newly introduce."""
+    test_command: list[str] = Field(default_factory=lambda: [sys.executable, "-m", "pytest", "-q"])
+    """The project's test command, run in the sandbox; a leading `python` means this interpreter."""
+    test_timeout: float = Field(default=300.0, gt=0)
+    """Wall-clock seconds before the whole test process group is killed."""
+    acceptance: Literal["all_pass", "no_regression"] = "all_pass"
+    """all_pass: every test passes after the patch; no_regression: nothing that passed fails and one failing passes."""
+    env_passthrough: list[str] = Field(default_factory=list)
+    """Extra environment variable names passed to the tests (everything else is withheld)."""
+    memory_limit_mb: int = Field(default=4096, ge=64)
+    """Address-space limit of the test processes, in MiB."""
+    file_size_limit_mb: int = Field(default=512, ge=1)
+    """Largest file the test processes may write, in MiB."""
+    output_cap: int = Field(default=200_000, ge=1_000)
+    """Bytes of test output kept (head and tail)."""
+    isolate_network: bool = True
+    """Run tests in a new network namespace (no network) where the OS permits."""
+    git_commit: bool = True
+    """Commit each applied file when the project is a git repository and the file had no uncommitted changes."""
+    file_budget: int = Field(default=3, ge=0)
+    """How many changes selfmod may apply to one file within `file_budget_window_hours`."""
+    file_budget_window_hours: float = Field(default=24.0, gt=0)
+    """The window of the per-file modification budget."""
+    auto_approve: bool = False
+    """Apply tested patches without asking."""
+
+    @field_validator("test_command", mode="before")
+    @classmethod
+    def _split_command(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = shlex.split(value)
+        if isinstance(value, list) and value and value[0] in PYTHON_NAMES:
+            value = [sys.executable, *value[1:]]
+        return value
 
     @property
     def state_dir(self) -> Path:
         """`.selfmod/` inside the project: audit log, backups, checkpoints, locks."""
         return self.project_root / ".selfmod"
 
+    @property
+    def reflections_path(self) -> Path:
+        """Absolute path of the reflections file."""
+        return self.project_root / self.reflections_file
+
     def state_patterns(self) -> list[str]:
         """Protected patterns for selfmod's own state files in this project."""
         return [self.reflections_file, ".selfmod/"]
+
+
+def _table(path: Path) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("selfmod")
+        return dict(table) if isinstance(table, dict) else None
+    return dict(data.get("tool", {}).get("selfmod", data))
+
+
+def load_settings(project_root: Path, **overrides: Any) -> Settings:
+    """Settings for a project: `.selfmod.toml`, else `[tool.selfmod]` of pyproject.toml, then `overrides`."""
+    root = Path(project_root).resolve()
+    if not root.is_dir():
+        raise ConfigError(f"project directory {project_root} does not exist")
+    values: dict[str, Any] = {}
+    source = "defaults"
+    for candidate in (root / ".selfmod.toml", root / "pyproject.toml"):
+        if candidate.is_file():
+            table = _table(candidate)
+            if table is not None:
+                values, source = table, str(candidate)
+                break
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["project_root"] = root
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"invalid selfmod settings in {source}: {problems}") from exc

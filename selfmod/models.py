@@ -191,6 +191,16 @@ class TestRun(_Model):
     """Why network isolation was not available, when it was not."""
     output: str = ""
     """Combined stdout and stderr, trimmed to the size cap and redacted."""
+    patched_file: str | None = None
+    """The file the patch changed in the sandbox copy (None for a baseline run)."""
+    patched_sha256: str | None = None
+    """SHA-256 of the patched text that was tested; apply writes exactly this text."""
+    new_failures: list[str] = Field(default_factory=list)
+    """Tests that passed in the baseline and fail with the patch."""
+    fixed_tests: list[str] = Field(default_factory=list)
+    """Tests that failed in the baseline and pass with the patch."""
+    policy: str = "all_pass"
+    """The acceptance policy the run was judged by."""
     success: bool = False
     """Whether the run meets the acceptance policy."""
 
@@ -234,6 +244,14 @@ class AuditRecord(_Model):
     """Tokens used by LLM calls (input, output, total)."""
     message: str = ""
     """Human-readable detail."""
+    commit: str | None = None
+    """Git commit made for this change, if any."""
+    backup: str | None = None
+    """Backup of the original file, relative to the project root."""
+    related_id: str | None = None
+    """The audit id this record refers to (an apply it completes or a rollback's target)."""
+    alert: str = ""
+    """Why this record needs a human's attention (budget exceeded, loop suspected)."""
     prev_hash: str = ""
     """Hash of the previous record, chaining the log."""
     hash: str = ""

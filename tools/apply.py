@@ -1,0 +1,192 @@
+"""Apply a tested patch transactionally, and roll it back.
+
+Under the project lock: precondition on the file's hash, backup under `.selfmod/backups/<audit_id>/`, an
+`applying` intent record, atomic replace (mode kept), optional git commit of just that file, the final audit
+record and a success reflection. An apply interrupted by a crash is finished or marked aborted next time, from
+the intent record and the file's actual hash.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from selfmod.config import Settings
+from selfmod.errors import ApplyError, InputError
+from selfmod.models import AuditRecord, Reflection
+from selfmod.tools.atomic import atomic_write_bytes
+from selfmod.tools.audit import AuditLog, new_audit_id, utc_now
+from selfmod.tools.git import commit_file, is_clean, is_repo
+from selfmod.tools.locks import project_lock
+from selfmod.tools.path_safety import relative_path
+from selfmod.tools.reflections import append_reflection
+from selfmod.tools.safety import budget_exceeded, is_disabled, live_applies, reverts_earlier
+from selfmod.tools.source_text import sha256_bytes
+
+
+def unified_diff(rel: str, old: str, new: str) -> str:
+    """A unified diff of one file."""
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{rel}", f"b/{rel}"))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ApplyError(f"{path} no longer exists; cannot apply") from exc
+
+
+def apply_patch(
+    settings: Settings,
+    audit: AuditLog,
+    rel_path: str,
+    new_text: str,
+    expected_sha256: str,
+    base: AuditRecord | None = None,
+) -> AuditRecord:
+    """Apply `new_text` (exactly the text that was tested) to `rel_path`; returns the outcome's audit record.
+
+    `base` carries what earlier stages know (reflection id, bug report, proposal, test run, ...).
+    """
+    root = settings.project_root.resolve()
+    rel = relative_path(root, rel_path)
+    path = root / rel
+    audit_id = base.id if base and base.id else new_audit_id()
+    template = (base or AuditRecord(id=audit_id, timestamp="", status="")).model_copy(
+        update={"id": audit_id, "file": rel, "timestamp": ""}
+    )
+    new_bytes = new_text.encode("utf-8")
+    new_hash = sha256_bytes(new_bytes)
+
+    def outcome(status: str, **fields: object) -> AuditRecord:
+        return audit.append(template.model_copy(update={"status": status, **fields}))
+
+    with project_lock(settings.state_dir):
+        recover_interrupted(settings, audit)
+        reason = is_disabled(settings)
+        if reason:
+            return outcome("disabled", message=f"not applied: {reason}")
+        current = _read(path)
+        current_hash = sha256_bytes(current)
+        if current_hash == new_hash:
+            return outcome("already_applied", hash_before=current_hash, hash_after=new_hash, message="no change")
+        if current_hash != expected_sha256:
+            return outcome(
+                "file_changed",
+                hash_before=current_hash,
+                message=f"{rel} changed since its code was read (sha256 {expected_sha256[:12]} -> "
+                f"{current_hash[:12]}); not applied",
+            )
+        records = audit.records()
+        over = budget_exceeded(settings, records, rel)
+        if over:
+            return outcome("budget_exceeded", hash_before=current_hash, message=over, alert=over)
+        earlier = reverts_earlier(records, rel, new_hash)
+        if earlier:
+            why = f"this patch would undo selfmod's earlier patch {earlier.id} of {rel}; refusing (loop suspected)"
+            return outcome("refused", hash_before=current_hash, message=why, alert=why)
+        old_text = current.decode("utf-8", errors="surrogateescape")
+        backup = settings.state_dir / "backups" / audit_id / rel
+        atomic_write_bytes(backup, current)
+        use_git = settings.git_commit and is_repo(root) and is_clean(root, rel)
+        fields = {
+            "hash_before": current_hash,
+            "hash_after": new_hash,
+            "backup": backup.relative_to(root).as_posix(),
+            "diff": unified_diff(rel, old_text, new_text),
+        }
+        audit.append(
+            template.model_copy(
+                update={"id": f"{audit_id}.intent", "status": "applying", "related_id": audit_id, **fields}
+            )
+        )
+        atomic_write_bytes(path, new_bytes)
+        commit = None
+        if use_git:
+            message = f"selfmod: fix {rel} for reflection {template.reflection_id or '-'} (audit {audit_id})"
+            commit = commit_file(root, rel, message)
+        record = outcome("applied", commit=commit, **fields)
+        _note_success(settings, record)
+        return record
+
+
+def _note_success(settings: Settings, record: AuditRecord) -> None:
+    where = (record.file or "?") + (f" ({record.bug_report.function})" if record.bug_report else "")
+    note = Reflection(
+        id=f"selfmod-{record.id}",
+        timestamp=utc_now(),
+        task_summary=f"selfmod applied a tested fix to {record.file}",
+        outcome="applied",
+        reflection=f"Applied a tested fix in {where} for reflection {record.reflection_id}; audit id {record.id}.",
+        source="selfmod",
+        audit_id=record.id,
+    )
+    append_reflection(settings.reflections_path, settings.state_dir, note)
+
+
+def recover_interrupted(settings: Settings, audit: AuditLog) -> list[AuditRecord]:
+    """Finish or abort applies whose writer died between the intent record and the final record."""
+    records = audit.records()
+    finished = {r.id for r in records if r.status != "applying"}
+    recovered = []
+    for intent in records:
+        if intent.status != "applying" or not intent.related_id or intent.related_id in finished:
+            continue
+        assert intent.file is not None
+        path = settings.project_root.resolve() / intent.file
+        current = sha256_bytes(path.read_bytes()) if path.exists() else None
+        base = intent.model_copy(update={"id": intent.related_id, "timestamp": "", "related_id": None})
+        if current == intent.hash_after:
+            record = audit.append(
+                base.model_copy(update={"status": "applied", "message": "completed after an interruption"})
+            )
+            _note_success(settings, record)
+        else:
+            why = "interrupted before the file was replaced" if current == intent.hash_before else "file changed since"
+            record = audit.append(base.model_copy(update={"status": "aborted", "message": why}))
+        recovered.append(record)
+    return recovered
+
+
+def rollback(settings: Settings, audit: AuditLog, audit_id: str, force: bool = False) -> AuditRecord:
+    """Restore the file an applied patch changed, when it still holds the patched text (or when forced)."""
+    with project_lock(settings.state_dir):
+        records = audit.records()
+        target = next((r for r in records if r.id == audit_id and r.status == "applied"), None)
+        if target is None or target.file is None:
+            raise InputError(f"no applied change with audit id {audit_id!r} (see `selfmod audit`)")
+        if target not in live_applies(records, target.file):
+            raise ApplyError(f"audit id {audit_id} was already rolled back")
+        root = settings.project_root.resolve()
+        path = root / target.file
+        backup = root / (target.backup or "")
+        if not target.backup or not backup.is_file():
+            raise ApplyError(f"the backup of {target.file} for {audit_id} is missing ({backup})")
+        current = sha256_bytes(path.read_bytes()) if path.exists() else None
+        if current != target.hash_after and not force:
+            raise ApplyError(
+                f"{target.file} changed after {audit_id} was applied; refusing to roll back (use --force to overwrite)"
+            )
+        original = backup.read_bytes()
+        before_text = path.read_bytes().decode("utf-8", errors="replace") if path.exists() else ""
+        atomic_write_bytes(path, original)
+        commit = None
+        if target.commit and is_repo(root):
+            commit = commit_file(
+                root, target.file, f"selfmod: roll back audit {audit_id} (reverts {target.commit[:12]})"
+            )
+        return audit.append(
+            AuditRecord(
+                id=new_audit_id(),
+                timestamp="",
+                status="rolled_back",
+                reflection_id=target.reflection_id,
+                file=target.file,
+                hash_before=current,
+                hash_after=sha256_bytes(original),
+                related_id=audit_id,
+                commit=commit,
+                diff=unified_diff(target.file, before_text, original.decode("utf-8", errors="replace")),
+                message=f"rolled back {audit_id}" + (" (forced)" if force and current != target.hash_after else ""),
+            )
+        )

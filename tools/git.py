@@ -1,0 +1,44 @@
+"""The few git operations apply and rollback need: is it a repo, is a file clean, commit one file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "selfmod",
+    "GIT_AUTHOR_EMAIL": "selfmod@localhost",
+    "GIT_COMMITTER_NAME": "selfmod",
+    "GIT_COMMITTER_EMAIL": "selfmod@localhost",
+}
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **GIT_IDENTITY, "GIT_TERMINAL_PROMPT": "0"}
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env, timeout=60)
+
+
+def is_repo(root: Path) -> bool:
+    """True when `root` is inside a git work tree."""
+    try:
+        proc = _git(root, "rev-parse", "--is-inside-work-tree")
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
+
+
+def is_clean(root: Path, rel: str) -> bool:
+    """True when the file is tracked and has no staged or unstaged changes."""
+    tracked = _git(root, "ls-files", "--error-unmatch", "--", rel).returncode == 0
+    return tracked and _git(root, "status", "--porcelain", "--", rel).stdout.strip() == ""
+
+
+def commit_file(root: Path, rel: str, message: str) -> str | None:
+    """Commit just this file (other staged changes stay staged); returns the commit sha or None on failure."""
+    if _git(root, "add", "--", rel).returncode != 0:
+        return None
+    if _git(root, "commit", "--quiet", "--no-verify", "-m", message, "--only", "--", rel).returncode != 0:
+        return None
+    proc = _git(root, "rev-parse", "HEAD")
+    return proc.stdout.strip() if proc.returncode == 0 else None

@@ -1,0 +1,81 @@
+"""The agent's reflections file: strict loading with clear errors, stable ids, atomic appends."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from selfmod.errors import ReflectionsFileError
+from selfmod.models import Reflection
+from selfmod.tools.atomic import atomic_write_text
+from selfmod.tools.locks import project_lock
+
+
+@dataclass
+class LoadedReflections:
+    """The usable entries of a reflections file and a warning for each skipped one."""
+
+    entries: list[Reflection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def reflection_id(entry: Reflection) -> str:
+    """The entry's own id, else a deterministic hash of its content."""
+    if entry.id:
+        return entry.id
+    content = json.dumps(
+        [entry.timestamp, entry.task_summary, entry.outcome, entry.reflection], ensure_ascii=False
+    ).encode()
+    return "r-" + hashlib.sha256(content).hexdigest()[:16]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ReflectionsFileError(f"reflections file {path} does not exist") from exc
+    except UnicodeDecodeError as exc:
+        raise ReflectionsFileError(f"reflections file {path} is not UTF-8 (byte {exc.start})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReflectionsFileError(
+            f"reflections file {path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from exc
+
+
+def load_reflections(path: Path) -> LoadedReflections:
+    """Load a JSON list of reflections; entries of the wrong shape are skipped with a warning."""
+    data = _read_json(path)
+    if not isinstance(data, list):
+        raise ReflectionsFileError(f"reflections file {path} must hold a JSON list, not {type(data).__name__}")
+    loaded = LoadedReflections()
+    for position, raw in enumerate(data):
+        if not isinstance(raw, dict):
+            loaded.warnings.append(f"{path}: entry {position} is a {type(raw).__name__}, not an object; skipped")
+            continue
+        try:
+            entry = Reflection.model_validate(raw)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "entry" for e in exc.errors())
+            loaded.warnings.append(f"{path}: entry {position} has wrong or missing fields ({fields}); skipped")
+            continue
+        if entry.id is None:
+            entry = entry.model_copy(update={"id": reflection_id(entry)})
+        loaded.entries.append(entry)
+    return loaded
+
+
+def append_reflection(path: Path, state_dir: Path, entry: Reflection) -> None:
+    """Append one entry atomically under the project lock; a corrupt file is never overwritten."""
+    with project_lock(state_dir):
+        data = _read_json(path) if path.exists() else []
+        if not isinstance(data, list):
+            raise ReflectionsFileError(f"reflections file {path} must hold a JSON list; not appending")
+        data.append(entry.model_dump(mode="json", exclude_none=True))
+        atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

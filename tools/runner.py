@@ -1,0 +1,214 @@
+"""Run an untrusted command: own session, scrubbed environment, rlimits, no network, hard timeout, no stragglers.
+
+Output goes to a file, not a pipe, so a grandchild that keeps the output open can never hang the runner; on
+exit or timeout the whole process group is killed, and so is every process still carrying this run's marker in
+its environment (which catches grandchildren that left the group with setsid).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from selfmod.errors import SandboxError
+
+MARKER_VAR = "SELFMOD_SANDBOX_RUN"
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+BASE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for the child processes."""
+
+    timeout: float
+    memory_mb: int = 4096
+    file_size_mb: int = 512
+    output_cap: int = 200_000
+    isolate_network: bool = True
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What happened to one command."""
+
+    exit_code: int | None
+    output: str
+    timed_out: bool
+    duration_s: float
+    network_isolated: bool
+    isolation_note: str
+    stragglers_killed: int
+
+
+def child_env(home: Path, tmp: Path, passthrough: list[str], source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """An allowlisted environment: PATH, locale, a HOME and TMPDIR in the sandbox, and named pass-throughs."""
+    env_in = os.environ if source is None else source
+    env = {k: env_in[k] for k in (*BASE_ENV, *passthrough) if k in env_in}
+    env.setdefault("PATH", os.defpath)
+    env.setdefault("LANG", "C.UTF-8")
+    env.update(
+        HOME=str(home),
+        TMPDIR=str(tmp),
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONUNBUFFERED="1",
+        PYTHONNOUSERSITE="1",
+    )
+    return env
+
+
+def _unshare(flags: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(flags) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def _loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        req = struct.pack("16sH14s", b"lo", 0, b"\x00" * 14)
+        flags = struct.unpack("16sH14s", fcntl.ioctl(sock, SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b"\x00" * 14))
+
+
+def _enter_netns(flags: int) -> None:
+    _unshare(flags)
+    with contextlib.suppress(OSError):
+        _loopback_up()
+
+
+@cache
+def netns_flags() -> tuple[int | None, str]:
+    """The unshare flags that give a child a private network here, or None and the reason it is unavailable."""
+    if not sys.platform.startswith("linux"):
+        return None, f"network isolation needs Linux namespaces; this is {sys.platform}"
+    reasons = []
+    for flags, label in ((CLONE_NEWNET, "unshare(CLONE_NEWNET)"), (CLONE_NEWUSER | CLONE_NEWNET, "user+net namespace")):
+        try:
+            subprocess.run(
+                [sys.executable, "-c", "pass"],
+                preexec_fn=lambda f=flags: _enter_netns(f),  # type: ignore[misc]
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
+            return flags, ""
+        except (subprocess.SubprocessError, OSError) as exc:
+            reasons.append(f"{label}: {exc}")
+    return None, "network isolation unavailable (" + "; ".join(reasons) + ")"
+
+
+def _preexec(limits: Limits, netflags: int | None) -> Callable[[], None]:
+    def setup() -> None:
+        mem = limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        cpu = int(limits.timeout) + 5
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        size = limits.file_size_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if netflags is not None:
+            _enter_netns(netflags)
+
+    return setup
+
+
+def _marked_pids(marker: bytes) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if marker in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+    return found
+
+
+def _kill_all(pgid: int, marker: bytes) -> int:
+    """Kill the process group and every process carrying the marker; returns how many marked ones were found."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    killed = 0
+    for _ in range(20):
+        pids = _marked_pids(marker)
+        if not pids:
+            break
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.01)
+    return killed
+
+
+def _read_capped(fh: tempfile._TemporaryFileWrapper[bytes], cap: int) -> str:
+    size = fh.seek(0, os.SEEK_END)
+    fh.seek(0)
+    if size <= cap:
+        data = fh.read()
+    else:
+        head = fh.read(cap // 2)
+        fh.seek(size - cap // 2)
+        data = head + f"\n... [{size - cap} bytes of output cut] ...\n".encode() + fh.read()
+    return data.decode("utf-8", errors="replace")
+
+
+def run_isolated(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits) -> ProcessResult:
+    """Run `argv` in `cwd` under the limits; never raises for the command's own failure."""
+    marker = f"{uuid.uuid4().hex}"
+    env = {**env, MARKER_VAR: marker}
+    netflags, note = netns_flags() if limits.isolate_network else (None, "network isolation disabled by settings")
+    started = time.monotonic()
+    with tempfile.NamedTemporaryFile(prefix="selfmod-out-") as out:
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_preexec(limits, netflags),
+                close_fds=True,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.EACCES):
+                raise SandboxError(f"cannot start test command {argv[0]!r}: {exc.strerror}") from exc
+            raise SandboxError(f"cannot start test command {argv!r}: {exc}") from exc
+        timed_out = False
+        try:
+            proc.wait(timeout=limits.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            stragglers = _kill_all(proc.pid, f"{MARKER_VAR}={marker}".encode())
+            proc.wait()
+        output = _read_capped(out, limits.output_cap)
+    return ProcessResult(
+        exit_code=None if timed_out else proc.returncode,
+        output=output,
+        timed_out=timed_out,
+        duration_s=time.monotonic() - started,
+        network_isolated=netflags is not None,
+        isolation_note=note,
+        stragglers_killed=stragglers,
+    )

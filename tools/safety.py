@@ -1,0 +1,67 @@
+"""Kill switch and loop safety: disabled flag, per-file modification budget, refusal of revert ping-pong."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from selfmod.config import Settings
+from selfmod.models import AuditRecord
+from selfmod.tools.atomic import atomic_write_text
+
+DISABLED_FLAG = "disabled"
+ENV_DISABLED = "SELFMOD_DISABLED"
+
+
+def is_disabled(settings: Settings) -> str | None:
+    """Why selfmod must not apply anything now, or None."""
+    if os.environ.get(ENV_DISABLED, "").strip().lower() in {"1", "true", "yes", "on"}:
+        return f"{ENV_DISABLED} is set"
+    flag = settings.state_dir / DISABLED_FLAG
+    if flag.exists():
+        return f"disabled by {flag} ({flag.read_text(encoding='utf-8').strip() or 'no reason given'})"
+    return None
+
+
+def disable(settings: Settings, reason: str = "") -> Path:
+    """Turn the kill switch on (a flag file in `.selfmod/`)."""
+    flag = settings.state_dir / DISABLED_FLAG
+    atomic_write_text(flag, reason or "disabled from the command line")
+    return flag
+
+
+def enable(settings: Settings) -> bool:
+    """Turn the kill switch off; True when it was on."""
+    flag = settings.state_dir / DISABLED_FLAG
+    if flag.exists():
+        flag.unlink()
+        return True
+    return False
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def live_applies(records: list[AuditRecord], rel: str) -> list[AuditRecord]:
+    """Applied records for the file that were not rolled back since."""
+    rolled_back = {r.related_id for r in records if r.status == "rolled_back"}
+    return [r for r in records if r.status == "applied" and r.file == rel and r.id not in rolled_back]
+
+
+def budget_exceeded(settings: Settings, records: list[AuditRecord], rel: str) -> str | None:
+    """Why another change to `rel` is over the per-file budget, or None."""
+    since = datetime.now(UTC) - timedelta(hours=settings.file_budget_window_hours)
+    recent = [r for r in records if r.status == "applied" and r.file == rel and _parse(r.timestamp) >= since]
+    if len(recent) >= settings.file_budget:
+        return (
+            f"{rel} was already changed {len(recent)} time(s) in the last {settings.file_budget_window_hours:g} h "
+            f"(budget {settings.file_budget}); refusing further changes"
+        )
+    return None
+
+
+def reverts_earlier(records: list[AuditRecord], rel: str, new_hash: str) -> AuditRecord | None:
+    """The earlier selfmod patch that this new text would undo (its result equals that patch's original)."""
+    return next((r for r in reversed(live_applies(records, rel)) if r.hash_before == new_hash), None)
