@@ -1,17 +1,42 @@
-"""The `selfmod` command line."""
+"""The `selfmod` command line. Exit codes: 0 done, 2 bad input or usage, 1 internal failure."""
 
 from __future__ import annotations
 
+import json
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
+from selfmod.config import Settings, load_settings
 from selfmod.demo import run_demo
+from selfmod.errors import InputError, SelfmodError
+from selfmod.tools.apply import rollback as rollback_change
+from selfmod.tools.audit import AuditLog
+from selfmod.tools.reflections import load_reflections
+from selfmod.tools.safety import disable as disable_switch
+from selfmod.tools.safety import enable as enable_switch
+from selfmod.tools.safety import is_disabled
+from selfmod.tools.triage import triage as triage_entries
 
-app = typer.Typer(help="Turn an agent's reflections into tested, audited fixes of its own code.", no_args_is_help=True)
+app = typer.Typer(
+    help="Turn an agent's reflections into tested, audited fixes of its own code.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project selfmod works on.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _settings(project: Path, **overrides: object) -> Settings:
+    return load_settings(project, **overrides)
 
 
 @app.callback()
@@ -24,7 +49,6 @@ def demo(
     keep: Annotated[Path | None, typer.Option(help="Create the sample project here instead of a temp folder.")] = None,
 ) -> None:
     """Create a sample agent project with a seeded bug and show selfmod repairing it."""
-    console = Console()
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         raise typer.Exit(run_demo(keep, console))
@@ -32,6 +56,98 @@ def demo(
         raise typer.Exit(run_demo(Path(tmp), console))
 
 
+@app.command()
+def triage(
+    project: ProjectOpt = Path("."),
+    reflections: Annotated[
+        Path | None, typer.Option(help="Reflections file (default: <project>/reflections.json).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show which reflections are actionable, duplicates, selfmod's own, or not actionable."""
+    settings = _settings(project)
+    path = reflections or settings.reflections_path
+    loaded = load_reflections(path)
+    items = triage_entries(loaded.entries, AuditLog(settings.state_dir).handled_reflection_ids())
+    if as_json:
+        rows = [{"reflection_id": i.reflection_id, "status": i.status, "indicators": list(i.indicators)} for i in items]
+        print(json.dumps({"results": rows, "warnings": loaded.warnings}))
+        return
+    for warning in loaded.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    table = Table("reflection", "status", "indicators")
+    for i in items:
+        table.add_row(i.reflection_id, i.status, ", ".join(i.indicators))
+    console.print(table)
+
+
+@app.command()
+def audit(
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the hash chain; exit 1 naming the first bad record.")
+    ] = False,
+) -> None:
+    """Show the audit log."""
+    log = AuditLog(_settings(project).state_dir)
+    if verify:
+        result = log.verify()
+        if result.ok:
+            console.print(f"audit chain intact: {result.count} record(s) in {log.path}")
+            return
+        err.print(f"audit chain broken at line {result.bad_line} (record {result.bad_id}): {result.reason}")
+        raise typer.Exit(1)
+    records = log.records()
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in records]))
+        return
+    table = Table("audit id", "time (UTC)", "status", "reflection", "file", "message")
+    for r in records:
+        table.add_row(r.id, r.timestamp, r.status, r.reflection_id or "", r.file or "", r.message[:80])
+    console.print(table)
+
+
+@app.command()
+def rollback(
+    audit_id: Annotated[str, typer.Argument(help="The audit id of the applied change.")],
+    project: ProjectOpt = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Restore even if the file changed since.")] = False,
+) -> None:
+    """Undo an applied change: restore the backup, commit when the change was committed, record it."""
+    settings = _settings(project)
+    record = rollback_change(settings, AuditLog(settings.state_dir), audit_id, force=force)
+    console.print(f"rolled back {audit_id}: {record.file} restored (audit {record.id})")
+
+
+@app.command()
+def disable(
+    project: ProjectOpt = Path("."),
+    reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
+) -> None:
+    """Kill switch on: nothing is applied until `selfmod enable`."""
+    flag = disable_switch(_settings(project), reason)
+    console.print(f"selfmod disabled for this project ({flag})")
+
+
+@app.command()
+def enable(project: ProjectOpt = Path(".")) -> None:
+    """Kill switch off."""
+    settings = _settings(project)
+    was = enable_switch(settings)
+    console.print("selfmod enabled" if was else "selfmod was not disabled")
+    still = is_disabled(settings)
+    if still:
+        err.print(f"[yellow]note:[/yellow] still disabled: {still}")
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: the one place our errors become exit codes (usage errors exit 2 in typer)."""
+    try:
+        app()
+    except InputError as exc:
+        err.print(f"error: {exc}", highlight=False)
+        sys.exit(2)
+    except SelfmodError as exc:
+        err.print(f"error: {exc}", highlight=False)
+        sys.exit(1)

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from selfmod.models import Reflection
+from selfmod.models import AuditRecord, Reflection
+from selfmod.tools.audit import AuditLog
 from selfmod.tools.reflections import reflection_id
 
 SELFMOD_SOURCE = "selfmod"
@@ -43,7 +44,22 @@ class TriageItem:
 
 def failure_indicators(text: str) -> tuple[str, ...]:
     """The failure words in the text, matched as whole words or their stems (not substrings like 'tissue')."""
-    return tuple(m.group(1).lower() for m in _INDICATORS.finditer(text))
+    return tuple(dict.fromkeys(m.group(1).lower() for m in _INDICATORS.finditer(text)))
+
+
+def record_not_actionable(audit: AuditLog, items: list[TriageItem]) -> None:
+    """Audit every newly seen reflection that triage set aside, so each outcome has a record."""
+    for item in items:
+        if item.status == "not_actionable":
+            audit.append(
+                AuditRecord(
+                    id="",
+                    timestamp="",
+                    status="not_actionable",
+                    reflection_id=item.reflection_id,
+                    message="no failure indicator in the reflection",
+                )
+            )
 
 
 def triage(entries: Iterable[Reflection], handled_ids: set[str]) -> list[TriageItem]:
