@@ -44,10 +44,11 @@ def clamp(x, low, high):
 '''
 
 CALC_FIXED = CALC.replace(
-    "    return sum(values) / len(values)", "    if not values:\n        return 0.0\n    return sum(values) / len(values)"
+    "    return sum(values) / len(values)",
+    "    if not values:\n        return 0.0\n    return sum(values) / len(values)",
 )
 
-CALC_TESTS = '''from calc import clamp, mean
+CALC_TESTS = """from calc import clamp, mean
 
 
 def test_mean():
@@ -60,7 +61,7 @@ def test_mean_empty():
 
 def test_clamp():
     assert clamp(5, 0, 3) == 3
-'''
+"""
 
 
 @pytest.fixture

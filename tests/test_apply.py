@@ -21,7 +21,7 @@ from selfmod.errors import ApplyError, InputError
 from selfmod.models import AuditRecord
 from selfmod.tools.apply import apply_patch, recover_interrupted, rollback
 from selfmod.tools.audit import AuditLog
-from selfmod.tools.source_text import sha256_bytes, sha256_text
+from selfmod.tools.source_text import sha256_text
 
 ORIGINAL_SHA = sha256_text(CALC)
 
@@ -245,3 +245,15 @@ def test_sigkill_at_random_moments_never_leaves_a_half_state(calc_project: Path,
         if intents and not patched:
             assert [r.status for r in mine][-1] == "aborted"
     assert outcomes == {True, False}, "the kills should land both before and after the replace"
+
+
+def test_run_budget_limits_attempts_and_time() -> None:
+    from selfmod.tools.safety import RunBudget
+
+    now = [100.0]
+    budget = RunBudget(max_attempts=3, seconds=60, clock=lambda: now[0])
+    assert [budget.may_attempt(n) for n in range(4)] == [True, True, True, False]
+    now[0] = 159.0
+    assert budget.may_attempt(0) and budget.remaining() == pytest.approx(1.0)
+    now[0] = 160.0
+    assert budget.out_of_time() and not budget.may_attempt(0) and budget.remaining() == 0.0

@@ -48,7 +48,9 @@ def test_not_a_list_is_an_error(tmp_path: Path) -> None:
 
 def test_entries_of_the_wrong_shape_are_skipped_with_warnings(tmp_path: Path) -> None:
     path = tmp_path / "r.json"
-    path.write_text(json.dumps([{"reflection": "a bug"}, 42, {"outcome": "no reflection field"}, {"reflection": ["x"]}]))
+    path.write_text(
+        json.dumps([{"reflection": "a bug"}, 42, {"outcome": "no reflection field"}, {"reflection": ["x"]}])
+    )
     loaded = load_reflections(path)
     assert [e.reflection for e in loaded.entries] == ["a bug"]
     assert len(loaded.warnings) == 3

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,3 +67,25 @@ def budget_exceeded(settings: Settings, records: list[AuditRecord], rel: str) ->
 def reverts_earlier(records: list[AuditRecord], rel: str, new_hash: str) -> AuditRecord | None:
     """The earlier selfmod patch that this new text would undo (its result equals that patch's original)."""
     return next((r for r in reversed(live_applies(records, rel)) if r.hash_before == new_hash), None)
+
+
+class RunBudget:
+    """Per-run limits: patch attempts per reflection and wall-clock time for the whole run."""
+
+    def __init__(self, max_attempts: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_attempts = max_attempts
+        self.seconds = seconds
+        self._clock = clock
+        self._start = clock()
+
+    def may_attempt(self, attempts_made: int) -> bool:
+        """True while another patch attempt is allowed for a reflection."""
+        return attempts_made < self.max_attempts and not self.out_of_time()
+
+    def out_of_time(self) -> bool:
+        """True once the run has used its wall-clock budget."""
+        return self._clock() - self._start >= self.seconds
+
+    def remaining(self) -> float:
+        """Seconds left in the run."""
+        return max(0.0, self.seconds - (self._clock() - self._start))
