@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 
@@ -13,8 +12,11 @@ from rich.syntax import Syntax
 
 from selfmod.agents.critic import review_proposal
 from selfmod.config import Settings
-from selfmod.models import PatchProposal, Reflection
+from selfmod.models import AuditRecord, PatchProposal, Reflection
+from selfmod.tools.apply import apply_patch, unified_diff
+from selfmod.tools.audit import AuditLog
 from selfmod.tools.context import Located, extract_code_block
+from selfmod.tools.sandbox import Sandbox, summary
 
 LLM_PY = '''"""The sample agent's text utilities."""
 
@@ -80,9 +82,9 @@ def write_sample_project(root: Path) -> None:
 
 
 def run_demo(root: Path, console: Console) -> int:
-    """Show context retrieval, a lazy proposal rejected and a messy one repaired; returns an exit code."""
+    """Show context retrieval, a lazy proposal rejected, a messy one repaired, tested and applied."""
     write_sample_project(root)
-    settings = Settings(project_root=root)
+    settings = Settings(project_root=root, git_commit=False)
     reflection = Reflection.model_validate(SEED_REFLECTION)
     console.print(Panel(reflection.reflection, title=f"reflection {reflection.id}"))
     found = extract_code_block(root, "llm.py", "dummy_function")
@@ -100,14 +102,34 @@ def run_demo(root: Path, console: Console) -> int:
             console.print(Panel(reasons, title=f"critic rejects the {label}", border_style="red"))
             continue
         assert review.new_text is not None
-        diff = "".join(
-            difflib.unified_diff(source.splitlines(True), review.new_text.splitlines(True), "a/llm.py", "b/llm.py")
-        )
         notes = "\n".join(escape(f"- {n}") for n in review.verdict.notes)
         console.print(Panel(f"{notes}", title=f"critic accepts the {label} after repairs", border_style="green"))
-        console.print(Syntax(diff, "diff"))
+        console.print(Syntax(unified_diff("llm.py", source, review.new_text), "diff"))
+        run = Sandbox(settings).evaluate(ctx.file, review.new_text)
+        console.print(Panel(escape(summary(run)), title="tests in the sandbox (a copy; llm.py untouched)"))
+        if not run.success:
+            console.print("[red]tests fail; nothing applied[/red]")
+            return 1
+        log = AuditLog(settings.state_dir)
+        base = AuditRecord(
+            id="",
+            timestamp="",
+            status="",
+            reflection_id=reflection.id,
+            proposal=prop,
+            verdict=review.verdict,
+            test_run=run,
+            attempts=2,
+            model="demo (canned answer)",
+        )
+        record = apply_patch(settings, log, ctx.file, review.new_text, ctx.file_sha256, base)
+        console.print(
+            Panel(
+                escape(record.model_dump_json(indent=2, exclude={"diff", "test_run", "proposal"})), title="audit record"
+            )
+        )
+        console.print(f"audit chain intact: {log.verify().ok}")
     console.print(
-        "[dim]This demo shows the core stages (index, context, patch engine, critic); the sandbox, apply "
-        "and audit stages are added by the next releases.[/dim]"
+        "[dim]The answers above are canned LLM answers; the LLM and offline agents that write them come next.[/dim]"
     )
     return 0

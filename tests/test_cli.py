@@ -19,7 +19,10 @@ def test_demo_runs_offline_and_shows_the_fix(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "[placeholder]" in proc.stdout
     assert "+    if not words:" in proc.stdout
-    assert (tmp_path / "demo" / "llm.py").read_text().count("def dummy_function(text):") == 1
+    assert "3 passed, 0 failed" in proc.stdout
+    assert "audit chain intact: True" in proc.stdout
+    patched = (tmp_path / "demo" / "llm.py").read_text()
+    assert '    if not words:\n        return ""\n' in patched and patched.count("def dummy_function(text):") == 1
     assert (tmp_path / "demo" / "reflections.json").is_file()
 
 
