@@ -53,3 +53,19 @@ class ApplyError(SelfmodError):
 
 class AuditError(SelfmodError):
     """The audit log cannot be written or read."""
+
+
+class LLMError(SelfmodError):
+    """The model could not be used for a reflection."""
+
+    def __init__(self, message: str, usage: dict[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage or {}
+
+
+class LLMUnavailableError(LLMError):
+    """HTTP errors or timeouts that outlasted the retries."""
+
+
+class LLMOutputError(LLMError):
+    """No valid tool call after the repair retries."""

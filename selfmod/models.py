@@ -252,6 +252,8 @@ class AuditRecord(_Model):
     """The audit id this record refers to (an apply it completes or a rollback's target)."""
     alert: str = ""
     """Why this record needs a human's attention (budget exceeded, loop suspected)."""
+    runners_up: list[dict[str, Any]] = Field(default_factory=list)
+    """Other candidate patches that also passed, for the offline engine's choices."""
     prev_hash: str = ""
     """Hash of the previous record, chaining the log."""
     hash: str = ""

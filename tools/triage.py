@@ -47,11 +47,12 @@ def failure_indicators(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.group(1).lower() for m in _INDICATORS.finditer(text)))
 
 
-def record_not_actionable(audit: AuditLog, items: list[TriageItem]) -> None:
-    """Audit every newly seen reflection that triage set aside, so each outcome has a record."""
+def record_not_actionable(audit: AuditLog, items: list[TriageItem]) -> dict[str, str]:
+    """Audit every newly seen reflection that triage set aside; returns their audit ids by reflection id."""
+    ids = {}
     for item in items:
         if item.status == "not_actionable":
-            audit.append(
+            ids[item.reflection_id] = audit.append(
                 AuditRecord(
                     id="",
                     timestamp="",
@@ -59,7 +60,8 @@ def record_not_actionable(audit: AuditLog, items: list[TriageItem]) -> None:
                     reflection_id=item.reflection_id,
                     message="no failure indicator in the reflection",
                 )
-            )
+            ).id
+    return ids
 
 
 def triage(entries: Iterable[Reflection], handled_ids: set[str]) -> list[TriageItem]:

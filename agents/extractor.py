@@ -1,0 +1,73 @@
+"""The LLM extractor: a reflection in, a bug report located in the project out (or `no_bug` / `unlocatable`)."""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from selfmod.agents.tool_calling import CallPolicy, call_tool
+from selfmod.config import Settings
+from selfmod.models import BugReport, Reflection
+from selfmod.prompts import render
+from selfmod.protocols import Extraction, Usage
+from selfmod.tools.code_index import resolve
+from selfmod.tools.llm_tools import log_bug_report
+from selfmod.tools.project_index import ProjectIndex, index_project
+
+NO_BUG = "no_bug"
+
+
+def locate_problem(report: BugReport, project: ProjectIndex) -> str:
+    """Why the report does not point at exactly one symbol of a patchable module ('' when it does)."""
+    rel = report.filename.replace("\\", "/").removeprefix("./")
+    module = project.modules.get(rel)
+    if module is None:
+        near = [m for m in project.modules if m.rsplit("/", 1)[-1] == rel.rsplit("/", 1)[-1]]
+        hint = f" Did you mean {near[0]!r}?" if len(near) == 1 else ""
+        return f"{report.filename!r} is not a patchable module of this project.{hint}"
+    found = resolve(module, report.function, report.summary)
+    return "" if found.status == "found" else found.reason
+
+
+class LLMExtractor:
+    """Calls `log_bug_report` (forced) and checks the answer against the code index, with one corrective retry."""
+
+    def __init__(self, model: BaseChatModel, settings: Settings, policy: CallPolicy | None = None) -> None:
+        self.model = model
+        self.settings = settings
+        self.policy = policy or CallPolicy()
+
+    def extract(self, reflection: Reflection) -> Extraction:
+        project = index_project(self.settings)
+        usage = Usage()
+        correction = ""
+        for _ in range(2):
+            prompt = render(
+                "extract_bug",
+                symbols=project.summary(),
+                task_summary=reflection.task_summary,
+                outcome=reflection.outcome,
+                reflection=reflection.reflection,
+                correction=correction,
+            )
+            answer = call_tool(
+                self.model,
+                [SystemMessage(content="You triage bug reports for a Python project."), HumanMessage(content=prompt)],
+                log_bug_report,
+                BugReport,
+                self.policy,
+            )
+            usage = usage.add(answer.usage)
+            report = answer.args
+            if report.function.strip().lower() == NO_BUG:
+                return Extraction(None, "no_bug", report.summary, usage)
+            problem = locate_problem(report, project)
+            if not problem:
+                return Extraction(
+                    report.model_copy(update={"filename": report.filename.removeprefix("./")}), usage=usage
+                )
+            correction = (
+                f"\n## Correction\nYour previous report named {report.filename!r} / {report.function!r}, but "
+                f"{problem} Use a file and a symbol from the list above, or `no_bug`."
+            )
+        return Extraction(report, "unlocatable", problem, usage)

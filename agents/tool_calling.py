@@ -1,0 +1,117 @@
+"""Force one tool call, parse and validate it, repair bad answers, retry transient failures."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, ValidationError
+
+from selfmod.errors import LLMOutputError, LLMUnavailableError
+from selfmod.protocols import Usage
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def transient_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions worth a retry: connection problems, timeouts, rate limits and 5xx answers."""
+    kinds: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    try:
+        import openai
+
+        kinds += [openai.APIConnectionError, openai.APITimeoutError, openai.InternalServerError, openai.RateLimitError]
+    except ImportError:  # pragma: no cover - langchain-openai is a dependency
+        pass
+    try:
+        import httpx
+
+        kinds += [httpx.TransportError]
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(kinds)
+
+
+def usage_of(message: AIMessage) -> Usage:
+    """Token usage reported on a message (zeros when the provider reports none)."""
+    meta: dict[str, Any] = dict(message.usage_metadata or {})
+    return Usage(
+        input_tokens=int(meta.get("input_tokens", 0)),
+        output_tokens=int(meta.get("output_tokens", 0)),
+        total_tokens=int(meta.get("total_tokens", 0)),
+        calls=1,
+    )
+
+
+@dataclass
+class ToolAnswer(Generic[T]):
+    """A validated tool call and what it cost."""
+
+    args: T
+    usage: Usage
+    attempts: int
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """How hard to try: repair retries for bad answers, retries with backoff for transient errors."""
+
+    max_repairs: int = 2
+    transient_retries: int = 3
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+
+
+def _problem(message: AIMessage, tool: BaseTool, schema: type[T]) -> tuple[T | None, str]:
+    calls = [c for c in message.tool_calls if c["name"] == tool.name]
+    if not calls:
+        broken = [c for c in message.invalid_tool_calls if c.get("name") in (tool.name, None)]
+        if broken:
+            return None, f"the arguments of your {tool.name} call are not valid JSON: {broken[0].get('args')!r:.300}"
+        text = str(message.content)[:200]
+        return None, f"you did not call {tool.name}" + (f" (you wrote: {text!r})" if text else "")
+    try:
+        return schema.model_validate(calls[0]["args"]), ""
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return None, f"the arguments of your {tool.name} call are invalid: {details}"
+
+
+def call_tool(
+    model: BaseChatModel, messages: list[BaseMessage], tool: BaseTool, schema: type[T], policy: CallPolicy
+) -> ToolAnswer[T]:
+    """Ask the model to call `tool` (forced), validate its arguments against `schema`, and repair when needed."""
+    bound = model.bind_tools([tool], tool_choice=tool.name).with_retry(
+        retry_if_exception_type=transient_errors(),
+        stop_after_attempt=policy.transient_retries + 1,
+        exponential_jitter_params={"initial": policy.backoff_initial, "max": policy.backoff_max},
+    )
+    conversation = list(messages)
+    usage = Usage()
+    for attempt in range(1, policy.max_repairs + 2):
+        try:
+            message = bound.invoke(conversation)
+        except transient_errors() as exc:
+            raise LLMUnavailableError(
+                f"the model could not be reached: {type(exc).__name__}: {exc}", usage.as_dict()
+            ) from exc
+        if not isinstance(message, AIMessage):
+            raise LLMOutputError(
+                f"the model returned {type(message).__name__}, not an assistant message", usage.as_dict()
+            )
+        usage = usage.add(usage_of(message))
+        args, problem = _problem(message, tool, schema)
+        if args is not None:
+            return ToolAnswer(args, usage, attempt)
+        conversation.append(
+            HumanMessage(
+                content=f"Your answer could not be used: {problem}. Call {tool.name} again, once, with arguments "
+                f"that match its schema: {json.dumps(schema.model_json_schema()['properties'])[:1500]}"
+            )
+        )
+    raise LLMOutputError(
+        f"no valid {tool.name} call after {policy.max_repairs} repair attempt(s): {problem}", usage.as_dict()
+    )

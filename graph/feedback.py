@@ -1,0 +1,30 @@
+"""What the patcher is told after a failed attempt: the critic's reasons or the failing tests, trimmed."""
+
+from __future__ import annotations
+
+from selfmod.models import TestRun, Verdict
+
+MAX_TEST_OUTPUT = 3000
+
+
+def critic_feedback(verdict: Verdict, attempt: int) -> str:
+    """The critic's rejections as a prompt section."""
+    reasons = "\n".join(f"- [{r.code.value}] {r.message}" for r in verdict.rejections)
+    return (
+        f"\n## Attempt {attempt} was rejected by the reviewer\n{reasons}\nFix these problems in your next proposal.\n"
+    )
+
+
+def test_feedback(run: TestRun, attempt: int) -> str:
+    """The failing tests and the tail of the output as a prompt section."""
+    failing = [t for t in run.tests if t.outcome in ("failed", "error")]
+    lines = [f"\n## Attempt {attempt} failed the project's tests"]
+    if run.timed_out:
+        lines.append("The tests timed out (an endless loop?).")
+    for test in failing[:5]:
+        lines.append(f"- {test.name}: {test.message[:600]}")
+    if not failing:
+        output = run.output[-MAX_TEST_OUTPUT:]
+        lines.append(f"Test output (last {len(output)} characters):\n{output}")
+    lines.append("Propose a corrected version that makes these tests pass without breaking others.")
+    return "\n".join(lines) + "\n"

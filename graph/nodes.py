@@ -1,0 +1,217 @@
+"""The per-reflection nodes: pick the next reflection, extract, locate, write, review, test, record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from selfmod.agents.critic import review_proposal
+from selfmod.config import Settings
+from selfmod.errors import CodeIndexError, InputError, LLMError
+from selfmod.graph.feedback import critic_feedback, test_feedback
+from selfmod.graph.state import ITEM_RESET, Result, SelfmodState, add_usage
+from selfmod.models import AuditRecord, BugReport, CodeContext, PatchProposal, Reflection, TestRun, Verdict
+from selfmod.protocols import BugExtractor, Patcher, Reviewer, TestRunner
+from selfmod.tools.apply import unified_diff
+from selfmod.tools.audit import AuditLog
+from selfmod.tools.code_index import Resolution
+from selfmod.tools.context import extract_code_block
+from selfmod.tools.source_text import read_source
+
+Update = dict[str, Any]
+
+
+@dataclass
+class Deps:
+    """Everything the nodes use, injected by `build_graph`."""
+
+    settings: Settings
+    extractor: BugExtractor
+    patcher: Patcher
+    tester: TestRunner
+    audit: AuditLog
+    model_name: str
+    reviewer: Reviewer | None = None
+    clock: Callable[[], float] = field(default=time.time)
+
+
+def record_id(state: SelfmodState, suffix: str = "") -> str:
+    """A deterministic audit id for the current reflection in this run (re-running a node cannot duplicate it)."""
+    rid = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str((state.get("item") or {}).get("id")))
+    return f"{state.get('run_id', 'run')}-{rid[:60]}{suffix}"
+
+
+def _usage_update(state: SelfmodState, usage: dict[str, int]) -> Update:
+    return {"item_usage": add_usage(state.get("item_usage"), usage), "token_usage": usage}
+
+
+def _timed(state: SelfmodState, stage: str, started: float, clock: Callable[[], float]) -> dict[str, float]:
+    durations = dict(state.get("durations") or {})
+    durations[stage] = round(durations.get(stage, 0.0) + clock() - started, 3)
+    return durations
+
+
+class ItemNodes:
+    """Nodes that work on the current reflection (`state['item']`)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def _out_of_time(self, state: SelfmodState) -> bool:
+        return self.deps.clock() - state.get("started_at", self.deps.clock()) > self.deps.settings.run_time_budget
+
+    def next_reflection(self, state: SelfmodState) -> Update:
+        queue = list(state.get("queue") or [])
+        if not queue:
+            return {"item": None, **ITEM_RESET}
+        return {"item": queue[0], "queue": queue[1:], **ITEM_RESET}
+
+    def extract_bug(self, state: SelfmodState) -> Update:
+        started = self.deps.clock()
+        if self._out_of_time(state):
+            return {"outcome": "error", "message": "run time budget used up; left for the next run"}
+        reflection = Reflection.model_validate(state["item"]["reflection"])  # type: ignore[index]
+        try:
+            found = self.deps.extractor.extract(reflection)
+        except LLMError as exc:
+            return {"outcome": "error", "message": str(exc), **_usage_update(state, exc.usage)}
+        update: Update = {
+            **_usage_update(state, found.usage.as_dict()),
+            "durations": _timed(state, "extract", started, self.deps.clock),
+        }
+        update["bug"] = found.report.model_dump(mode="json") if found.report else None
+        if found.status != "found":
+            update.update(outcome=found.status, message=found.message)
+        return update
+
+    def locate(self, state: SelfmodState) -> Update:
+        bug = BugReport.model_validate(state["bug"])
+        settings = self.deps.settings
+        try:
+            found = extract_code_block(
+                settings.project_root, bug.filename, bug.function, settings.context_lines, bug.summary
+            )
+        except (InputError, CodeIndexError) as exc:
+            return {"outcome": "unlocatable", "message": str(exc)}
+        if isinstance(found, Resolution):
+            return {"outcome": "unlocatable", "message": found.reason}
+        return {"context": found.context.model_dump(mode="json")}
+
+    def write_patch(self, state: SelfmodState) -> Update:
+        started = self.deps.clock()
+        attempts = int(state.get("attempts") or 0) + 1
+        if self._out_of_time(state):
+            return {"outcome": "error", "attempts": attempts - 1, "message": "run time budget used up"}
+        bug = BugReport.model_validate(state["bug"])
+        context = CodeContext.model_validate(state["context"])
+        try:
+            made = self.deps.patcher.propose(bug, context, state.get("feedback") or "")
+        except LLMError as exc:
+            return {"outcome": "error", "attempts": attempts, "message": str(exc), **_usage_update(state, exc.usage)}
+        return {
+            "proposal": made.proposal.model_dump(mode="json"),
+            "attempts": attempts,
+            "new_text": None,
+            "verdict": None,
+            "test_run": None,
+            "runners_up": made.runners_up,
+            "durations": _timed(state, "write", started, self.deps.clock),
+            **_usage_update(state, made.usage.as_dict()),
+        }
+
+    def review_patch(self, state: SelfmodState) -> Update:
+        settings = self.deps.settings
+        bug = BugReport.model_validate(state["bug"])
+        context = CodeContext.model_validate(state["context"])
+        proposal = PatchProposal.model_validate(state["proposal"])
+        source = read_source(settings.project_root / context.file)[0]
+        review = review_proposal(proposal, context, source, settings, bug)
+        verdict = review.verdict
+        if verdict.accepted and self.deps.reviewer is not None and review.new_text is not None:
+            second = self.deps.reviewer.review(
+                bug, context, proposal, unified_diff(context.file, source, review.new_text)
+            )
+            verdict = Verdict(rejections=second.rejections, notes=verdict.notes)
+        update: Update = {"verdict": verdict.model_dump(mode="json")}
+        if verdict.accepted:
+            return {**update, "new_text": review.new_text}
+        attempts = int(state.get("attempts") or 0)
+        update.update(new_text=None, feedback=critic_feedback(verdict, attempts))
+        if attempts >= settings.max_attempts:
+            codes = ", ".join(c.value for c in verdict.codes)
+            update.update(outcome="rejected", message=f"rejected by the critic after {attempts} attempt(s): {codes}")
+        return update
+
+    def test_patch(self, state: SelfmodState) -> Update:
+        started = self.deps.clock()
+        context = CodeContext.model_validate(state["context"])
+        run = self.deps.tester.evaluate(context.file, str(state["new_text"]))
+        attempts = int(state.get("attempts") or 0)
+        update: Update = {
+            "test_run": run.model_dump(mode="json"),
+            "durations": _timed(state, "test", started, self.deps.clock),
+        }
+        if run.success:
+            return {**update, "outcome": "tested"}
+        update["feedback"] = test_feedback(run, attempts)
+        if attempts >= self.deps.settings.max_attempts:
+            failing = [t.name for t in run.tests if t.outcome in ("failed", "error")][:5]
+            update.update(outcome="rejected", message=f"tests failed after {attempts} attempt(s): {', '.join(failing)}")
+        return update
+
+    def record(self, state: SelfmodState) -> Update:
+        """Finish the reflection: queue a tested patch for approval, or audit and report why it stopped."""
+        item, bug, context = state.get("item") or {}, state.get("bug") or {}, state.get("context") or {}
+        if state.get("outcome") == "tested":
+            return {"pending": [self._pending(state)]}
+        audit_id = record_id(state)
+        if self.deps.audit.find(audit_id) is None:
+            self.deps.audit.append(self._audit_record(state, audit_id, state.get("outcome") or "error"))
+        result: Result = {
+            "reflection_id": str(item.get("id")),
+            "status": state.get("outcome") or "error",
+            "file": context.get("file") or bug.get("filename"),
+            "function": bug.get("function"),
+            "attempts": int(state.get("attempts") or 0),
+            "audit_id": audit_id,
+            "message": state.get("message") or "",
+            "token_usage": dict(state.get("item_usage") or {}),
+        }
+        return {"results": [result]}
+
+    def _audit_record(self, state: SelfmodState, audit_id: str, status: str) -> AuditRecord:
+        verdict, run = state.get("verdict"), state.get("test_run")
+        return AuditRecord(
+            id=audit_id,
+            timestamp="",
+            status=status,
+            reflection_id=str((state.get("item") or {}).get("id")),
+            bug_report=BugReport.model_validate(state["bug"]) if state.get("bug") else None,
+            proposal=PatchProposal.model_validate(state["proposal"]) if state.get("proposal") else None,
+            verdict=Verdict.model_validate(verdict) if verdict else None,
+            test_run=TestRun.model_validate(run) if run else None,
+            file=(state.get("context") or {}).get("file") or (state.get("bug") or {}).get("filename"),
+            model=self.deps.model_name,
+            attempts=int(state.get("attempts") or 0),
+            durations=dict(state.get("durations") or {}),
+            token_usage=dict(state.get("item_usage") or {}),
+            message=state.get("message") or "",
+            runners_up=state.get("runners_up") or [],
+        )
+
+    def _pending(self, state: SelfmodState) -> dict[str, Any]:
+        context = CodeContext.model_validate(state["context"])
+        source = read_source(self.deps.settings.project_root / context.file)[0]
+        base = self._audit_record(state, record_id(state), "pending")
+        return {
+            "reflection_id": str((state.get("item") or {}).get("id")),
+            "file": context.file,
+            "function": (state.get("bug") or {}).get("function"),
+            "new_text": state["new_text"],
+            "expected_sha256": context.file_sha256,
+            "diff": unified_diff(context.file, source, str(state["new_text"])),
+            "tests": f"{(state.get('test_run') or {}).get('passed', 0)} passed",
+            "record": base.model_dump(mode="json"),
+        }
