@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import tenacity
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.tools import BaseTool
@@ -80,6 +82,12 @@ def _problem(message: AIMessage, tool: BaseTool, schema: type[T]) -> tuple[T | N
         return None, f"the arguments of your {tool.name} call are invalid: {details}"
 
 
+def _jitter_params(policy: CallPolicy) -> Any:
+    """Backoff settings for tenacity's exponential jitter (newer tenacity names the base `multiplier`)."""
+    first = "multiplier" if "multiplier" in inspect.signature(tenacity.wait_exponential_jitter).parameters else "initial"
+    return {first: policy.backoff_initial, "max": policy.backoff_max, "jitter": policy.backoff_initial}
+
+
 def call_tool(
     model: BaseChatModel, messages: list[BaseMessage], tool: BaseTool, schema: type[T], policy: CallPolicy
 ) -> ToolAnswer[T]:
@@ -87,7 +95,7 @@ def call_tool(
     bound = model.bind_tools([tool], tool_choice=tool.name).with_retry(
         retry_if_exception_type=transient_errors(),
         stop_after_attempt=policy.transient_retries + 1,
-        exponential_jitter_params={"initial": policy.backoff_initial, "max": policy.backoff_max},
+        exponential_jitter_params=_jitter_params(policy),
     )
     conversation = list(messages)
     usage = Usage()

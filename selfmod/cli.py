@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from selfmod.cli_run import execute
 from selfmod.config import Settings, load_settings
 from selfmod.demo import run_demo
 from selfmod.errors import InputError, SelfmodError
@@ -39,6 +40,13 @@ def _settings(project: Path, **overrides: object) -> Settings:
     return load_settings(project, **overrides)
 
 
+def project_path(project: Path) -> Path:
+    """Validate the --project option."""
+    if not project.is_dir():
+        raise InputError(f"--project {project} is not a directory")
+    return project
+
+
 @app.callback()
 def _root() -> None:
     """selfmod command line."""
@@ -54,6 +62,54 @@ def demo(
         raise typer.Exit(run_demo(keep, console))
     with tempfile.TemporaryDirectory(prefix="selfmod-demo-") as tmp:
         raise typer.Exit(run_demo(Path(tmp), console))
+
+
+@app.command()
+def run(
+    project: ProjectOpt = Path("."),
+    reflections: Annotated[
+        Path | None, typer.Option(help="Reflections file (default: <project>/reflections.json).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="openai:<name> or offline (default: from the environment).")] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Apply patches that passed their tests without asking.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Process the reflections: extract bugs, write, review and test patches, apply the approved ones."""
+    settings = _settings(project_path(project), auto_approve=True if yes else None)
+    payload = {"reflections_file": str(reflections.resolve())} if reflections else {}
+    if reflections is not None and not reflections.is_file():
+        raise InputError(f"reflections file {reflections} does not exist")
+    interactive = sys.stdin.isatty() and console.is_terminal and not as_json and not yes
+    execute(settings, model, payload=payload, interactive=interactive, as_json=as_json, console=console)
+
+
+@app.command()
+def resume(
+    thread_id: Annotated[str, typer.Argument(help="The thread id printed by `selfmod run`.")],
+    project: ProjectOpt = Path("."),
+    approve: Annotated[bool, typer.Option("--approve", help="Apply the patches waiting for approval.")] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject the patches waiting for approval.")] = False,
+    model: Annotated[str | None, typer.Option(help="openai:<name> or offline (default: from the environment).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Continue a run from its checkpoint (after an interruption, or to answer its approval)."""
+    if approve and reject:
+        raise InputError("--approve and --reject exclude each other")
+    settings = _settings(project_path(project))
+    decision = True if approve else False if reject else None
+    interactive = sys.stdin.isatty() and console.is_terminal and not as_json and decision is None
+    execute(
+        settings,
+        model,
+        thread_id=thread_id,
+        resume=True,
+        approve=decision,
+        interactive=interactive,
+        as_json=as_json,
+        console=console,
+    )
 
 
 @app.command()

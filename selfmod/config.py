@@ -83,6 +83,12 @@ class Settings(BaseModel):
     """The window of the per-file modification budget."""
     auto_approve: bool = False
     """Apply tested patches without asking."""
+    llm_timeout: float = Field(default=120.0, gt=0)
+    """Seconds one LLM request may take."""
+    llm_streaming: bool = False
+    """Stream LLM responses (tool calls are assembled from the chunks)."""
+    llm_critic: bool = False
+    """Ask the model for a second opinion after the deterministic critic accepts a patch."""
 
     @field_validator("test_command", mode="before")
     @classmethod

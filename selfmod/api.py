@@ -1,0 +1,132 @@
+"""The one-call convenience API and the helpers the CLI and hosts share for driving a run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from selfmod.config import load_settings
+from selfmod.graph.build import build_graph
+from selfmod.graph.checkpoint import sqlite_checkpointer
+from selfmod.model_spec import build_model
+
+Graph = CompiledStateGraph[Any, Any, Any, Any]
+Decide = Callable[[list[dict[str, Any]]], bool | dict[str, bool] | None]
+OnUpdate = Callable[[str, dict[str, Any]], None]
+
+RECURSION_LIMIT = 10_000
+
+
+def run_config(thread_id: str) -> RunnableConfig:
+    """The LangGraph config of a run: its thread and a recursion limit large enough for many reflections."""
+    return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
+
+
+def pending_patches(graph: Graph, config: RunnableConfig) -> list[dict[str, Any]]:
+    """The patches an interrupted run is waiting on (empty when it is not waiting)."""
+    state = graph.get_state(config)
+    for interrupt in state.interrupts:
+        value = interrupt.value
+        if isinstance(value, dict) and "patches" in value:
+            return list(value["patches"])
+    return []
+
+
+def awaiting_results(values: dict[str, Any], waiting: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Result rows for patches that wait for approval."""
+    ids = {p["reflection_id"] for p in waiting}
+    rows = []
+    for pending in values.get("pending") or []:
+        if pending["reflection_id"] in ids:
+            record = pending["record"]
+            rows.append(
+                {
+                    "reflection_id": pending["reflection_id"],
+                    "status": "awaiting_approval",
+                    "file": pending["file"],
+                    "function": pending["function"],
+                    "attempts": record.get("attempts", 0),
+                    "audit_id": record["id"] + ".await",
+                    "message": "tested; waiting for approval",
+                    "token_usage": record.get("token_usage", {}),
+                }
+            )
+    return rows
+
+
+def drive(
+    graph: Graph,
+    payload: Any,
+    config: RunnableConfig,
+    decide: Decide | None = None,
+    on_update: OnUpdate | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) the graph until it ends or waits for an approval `decide` does not give.
+
+    Returns the final state values plus `awaiting` (patches still waiting for a decision) and `results`
+    completed with an `awaiting_approval` entry for each of those.
+    """
+    while True:
+        for chunk in graph.stream(payload, config, stream_mode="updates"):
+            for node, update in chunk.items():
+                if on_update is not None and isinstance(update, dict):
+                    on_update(node, update)
+        waiting = pending_patches(graph, config)
+        decision = decide(waiting) if waiting and decide is not None else None
+        if not waiting or decision is None:
+            values = dict(graph.get_state(config).values)
+            values["awaiting"] = waiting
+            values["results"] = list(values.get("results") or []) + awaiting_results(values, waiting)
+            return values
+        payload = Command(resume=decision)
+
+
+def resolve_model(model: BaseChatModel | str | None) -> BaseChatModel | None:
+    """A chat model from a model or a spec (`openai:<name>`, `offline`); None picks the default."""
+    return model if isinstance(model, BaseChatModel) else build_model(model)
+
+
+def run_self_modification(
+    project: str | Path,
+    model: BaseChatModel | str | None = None,
+    *,
+    auto_approve: bool = True,
+    reflections: list[dict[str, Any]] | None = None,
+    thread_id: str | None = None,
+    **settings_overrides: Any,
+) -> dict[str, Any]:
+    """Process a project's reflections end to end; returns the final state (`results`, `token_usage`, ...).
+
+    With `auto_approve=False` the run stops at the approval step; resume it with `resume_self_modification`.
+    """
+    settings = load_settings(Path(project), auto_approve=auto_approve, **settings_overrides)
+    thread = thread_id or uuid.uuid4().hex
+    with sqlite_checkpointer(settings) as saver:
+        graph = build_graph(model=resolve_model(model), settings=settings, checkpointer=saver)
+        payload: dict[str, Any] = {} if reflections is None else {"reflections": reflections}
+        values = drive(graph, payload, run_config(thread))
+    values["thread_id"] = thread
+    return values
+
+
+def resume_self_modification(
+    project: str | Path, thread_id: str, approve: bool | None, model: BaseChatModel | str | None = None
+) -> dict[str, Any]:
+    """Continue a run from its checkpoint; `approve` answers a pending approval (None: just continue)."""
+    settings = load_settings(Path(project))
+    with sqlite_checkpointer(settings) as saver:
+        graph = build_graph(model=resolve_model(model), settings=settings, checkpointer=saver)
+        config = run_config(thread_id)
+        payload: Command[Any] | None = (
+            Command(resume=approve) if approve is not None and pending_patches(graph, config) else None
+        )
+        values = drive(graph, payload, config)
+    values["thread_id"] = thread_id
+    return values
