@@ -84,7 +84,9 @@ def _problem(message: AIMessage, tool: BaseTool, schema: type[T]) -> tuple[T | N
 
 def _jitter_params(policy: CallPolicy) -> Any:
     """Backoff settings for tenacity's exponential jitter (newer tenacity names the base `multiplier`)."""
-    first = "multiplier" if "multiplier" in inspect.signature(tenacity.wait_exponential_jitter).parameters else "initial"
+    first = (
+        "multiplier" if "multiplier" in inspect.signature(tenacity.wait_exponential_jitter).parameters else "initial"
+    )
     return {first: policy.backoff_initial, "max": policy.backoff_max, "jitter": policy.backoff_initial}
 
 

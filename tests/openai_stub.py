@@ -116,9 +116,7 @@ def _completion(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 0,
         "model": body.get("model", "stub"),
-        "choices": [
-            {"index": 0, "message": message, "finish_reason": "tool_calls" if "tool" in answer else "stop"}
-        ],
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if "tool" in answer else "stop"}],
         "usage": USAGE,
     }
 
@@ -128,13 +126,26 @@ def _chunks(body: dict[str, Any], answer: dict[str, Any]) -> Iterator[dict[str, 
     if "tool" in answer:
         args = answer["arguments"]
         half = len(args) // 2
-        first = {"index": 0, "id": "call_stream1", "type": "function", "function": {"name": answer["tool"], "arguments": args[:half]}}
-        yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [first]}, "finish_reason": None}]}
+        first = {
+            "index": 0,
+            "id": "call_stream1",
+            "type": "function",
+            "function": {"name": answer["tool"], "arguments": args[:half]},
+        }
+        yield {
+            **base,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [first]}, "finish_reason": None}],
+        }
         rest = {"index": 0, "function": {"arguments": args[half:]}}
         yield {**base, "choices": [{"index": 0, "delta": {"tool_calls": [rest]}, "finish_reason": None}]}
         yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
     else:
-        yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": answer.get("text", "")}, "finish_reason": None}]}
+        yield {
+            **base,
+            "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": answer.get("text", "")}, "finish_reason": None}
+            ],
+        }
         yield {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
     yield {**base, "choices": [], "usage": USAGE}
 

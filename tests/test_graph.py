@@ -23,14 +23,18 @@ FIX = (
     'def dummy_function(text):\n    """Return the first word of the text, upper-cased."""\n'
     '    words = text.split()\n    return words[0].upper() if words else ""\n'
 )
-FIXED_FILE = LLM_PY.replace('    return text.split()[0].upper()\n', '    words = text.split()\n    return words[0].upper() if words else ""\n')
+FIXED_FILE = LLM_PY.replace(
+    "    return text.split()[0].upper()\n", '    words = text.split()\n    return words[0].upper() if words else ""\n'
+)
 BUG = {"filename": "llm.py", "function": "dummy_function", "summary": "IndexError on empty input", "severity": "high"}
 FAST = CallPolicy(backoff_initial=0.01, backoff_max=0.02)
 SNAPSHOT = Path(__file__).parent / "snapshots" / "graph.mmd"
 
 
 def patch(code: str, start: int = 4, end: int = 6) -> Any:
-    return tool_call("propose_code_patch", filename="llm.py", start_line=start, end_line=end, new_code=code, explanation="fix")
+    return tool_call(
+        "propose_code_patch", filename="llm.py", start_line=start, end_line=end, new_code=code, explanation="fix"
+    )
 
 
 @pytest.fixture
@@ -52,7 +56,11 @@ def test_seed_example_is_fixed_tested_applied_and_audited(seed_project: Path) ->
     out = build_graph(model=model, settings=settings_for(seed_project, auto_approve=True), policy=FAST).invoke({})
     [result] = out["results"]
     assert (result["reflection_id"], result["status"], result["file"], result["function"], result["attempts"]) == (
-        "seed-1", "applied", "llm.py", "dummy_function", 1,
+        "seed-1",
+        "applied",
+        "llm.py",
+        "dummy_function",
+        1,
     )
     assert (seed_project / "llm.py").read_text() == FIXED_FILE
     records = {r.id: r for r in AuditLog(seed_project / ".selfmod").records()}
@@ -64,7 +72,10 @@ def test_seed_example_is_fixed_tested_applied_and_audited(seed_project: Path) ->
     assert out["token_usage"] == {"input_tokens": 20, "output_tokens": 20, "total_tokens": 40, "calls": 2}
     first_prompt = model.calls[0][-1].content
     assert "llm.py: dummy_function, word_count" in first_prompt and "does not handle empty input" in first_prompt
-    assert "   4 | def dummy_function(text):" in model.calls[1][-1].content or " 4 | def dummy_function" in model.calls[1][-1].content
+    assert (
+        "   4 | def dummy_function(text):" in model.calls[1][-1].content
+        or " 4 | def dummy_function" in model.calls[1][-1].content
+    )
 
 
 def test_lazy_then_good_proposal_is_applied_after_two_attempts(seed_project: Path) -> None:
@@ -79,7 +90,9 @@ def test_lazy_then_good_proposal_is_applied_after_two_attempts(seed_project: Pat
 
 def test_a_patch_that_breaks_another_test_is_never_applied(seed_project: Path) -> None:
     breaks = 'def dummy_function(text):\n    """Return the first word of the text, upper-cased."""\n    return ""\n'
-    model = ScriptedChatModel(responses=[tool_call("log_bug_report", **BUG), patch(breaks), patch(breaks), patch(breaks)])
+    model = ScriptedChatModel(
+        responses=[tool_call("log_bug_report", **BUG), patch(breaks), patch(breaks), patch(breaks)]
+    )
     out = build_graph(model=model, settings=settings_for(seed_project, auto_approve=True), policy=FAST).invoke({})
     [result] = out["results"]
     assert (result["status"], result["attempts"]) == ("rejected", 3)
@@ -115,7 +128,9 @@ def test_early_exits_are_audited_and_one_failure_never_stops_the_others(seed_pro
     out = graph.invoke({"reflections": reflections})
     statuses = {r["reflection_id"]: r["status"] for r in out["results"]}
     assert statuses == {"a": "no_bug", "b": "unlocatable", "c": "error", "d": "applied", "e": "not_actionable"}
-    by_reflection = {r.reflection_id: r for r in AuditLog(seed_project / ".selfmod").records() if r.status != "applying"}
+    by_reflection = {
+        r.reflection_id: r for r in AuditLog(seed_project / ".selfmod").records() if r.status != "applying"
+    }
     assert {k: v.status for k, v in by_reflection.items()} == statuses
     assert "still_nope" in by_reflection["b"].message
     assert "could not be reached" in by_reflection["c"].message
@@ -132,7 +147,9 @@ def test_malformed_arguments_get_a_repair_retry(seed_project: Path) -> None:
             patch(FIX),
         ]
     )
-    out = build_graph(model=model, settings=settings_for(seed_project, auto_approve=True), policy=CallPolicy(max_repairs=3)).invoke({})
+    out = build_graph(
+        model=model, settings=settings_for(seed_project, auto_approve=True), policy=CallPolicy(max_repairs=3)
+    ).invoke({})
     assert out["results"][0]["status"] == "applied"
     repairs = [call[-1].content for call in model.calls[1:4]]
     assert "not valid JSON" in repairs[0]
@@ -150,7 +167,10 @@ def test_without_auto_approval_the_run_stops_before_any_change(seed_project: Pat
     state = graph.get_state(config)
     assert state.next == ("approve",)
     [interrupt] = state.interrupts
-    assert interrupt.value["patches"][0]["reflection_id"] == "seed-1" and "+    words = text.split()" in interrupt.value["patches"][0]["diff"]
+    assert (
+        interrupt.value["patches"][0]["reflection_id"] == "seed-1"
+        and "+    words = text.split()" in interrupt.value["patches"][0]["diff"]
+    )
     assert (seed_project / "llm.py").read_text() == LLM_PY
     assert [r.status for r in AuditLog(settings.state_dir).records()] == ["awaiting_approval"]
     out = graph.invoke(Command(resume=True), config)
@@ -177,7 +197,9 @@ def test_kill_switch_stops_the_run_before_any_llm_call(seed_project: Path) -> No
     (seed_project / ".selfmod" / "disabled").write_text("maintenance")
     model = ScriptedChatModel(responses=[])
     out = build_graph(model=model, settings=settings_for(seed_project, auto_approve=True)).invoke({})
-    assert [(r["status"], r["message"]) for r in out["results"]] == [("disabled", "disabled by " + str(seed_project / ".selfmod" / "disabled") + " (maintenance)")]
+    assert [(r["status"], r["message"]) for r in out["results"]] == [
+        ("disabled", "disabled by " + str(seed_project / ".selfmod" / "disabled") + " (maintenance)")
+    ]
     assert model.calls == []
     assert (seed_project / "llm.py").read_text() == LLM_PY
 

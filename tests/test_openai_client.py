@@ -41,7 +41,9 @@ def proposal(code: str) -> dict[str, object]:
 @pytest.mark.parametrize("streaming", [False, True], ids=["plain", "streaming"])
 def test_seed_example_through_the_real_client(project: Path, streaming: bool) -> None:
     with serve([tool("log_bug_report", **BUG), proposal(FIX)]) as stub:
-        graph = build_graph(model=client(stub.base_url, streaming), settings=settings_for(project, auto_approve=True), policy=FAST)
+        graph = build_graph(
+            model=client(stub.base_url, streaming), settings=settings_for(project, auto_approve=True), policy=FAST
+        )
         out = graph.invoke({})
     assert [r["status"] for r in out["results"]] == ["applied"]
     assert (project / "llm.py").read_text() == FIXED_FILE
@@ -64,7 +66,9 @@ def test_http_500_malformed_arguments_and_a_lazy_patch_still_end_applied(project
         proposal(FIX),
     ]
     with serve(script) as stub:
-        graph = build_graph(model=client(stub.base_url, streaming), settings=settings_for(project, auto_approve=True), policy=FAST)
+        graph = build_graph(
+            model=client(stub.base_url, streaming), settings=settings_for(project, auto_approve=True), policy=FAST
+        )
         out = graph.invoke({})
     assert [(r["status"], r["attempts"]) for r in out["results"]] == [("applied", 2)]
     assert len(stub.requests) == 5
@@ -78,7 +82,9 @@ def test_http_500_malformed_arguments_and_a_lazy_patch_still_end_applied(project
 
 def test_a_breaking_patch_is_never_applied(project: Path) -> None:
     with serve([tool("log_bug_report", **BUG), proposal(BREAKS), proposal(BREAKS), proposal(BREAKS)]) as stub:
-        graph = build_graph(model=client(stub.base_url, False), settings=settings_for(project, auto_approve=True), policy=FAST)
+        graph = build_graph(
+            model=client(stub.base_url, False), settings=settings_for(project, auto_approve=True), policy=FAST
+        )
         out = graph.invoke({})
     assert [r["status"] for r in out["results"]] == ["rejected"]
     assert (project / "llm.py").read_bytes() == LLM_PY.encode()
@@ -91,7 +97,9 @@ def test_persistent_http_errors_become_an_error_status_and_the_run_goes_on(proje
     ]
     script = [http_error(503)] * 4 + [tool("log_bug_report", **BUG), proposal(FIX)]
     with serve(script) as stub:
-        graph = build_graph(model=client(stub.base_url, False), settings=settings_for(project, auto_approve=True), policy=FAST)
+        graph = build_graph(
+            model=client(stub.base_url, False), settings=settings_for(project, auto_approve=True), policy=FAST
+        )
         out = graph.invoke({"reflections": reflections})
     assert {r["reflection_id"]: r["status"] for r in out["results"]} == {"down": "error", "up": "applied"}
     assert "503" in next(r["message"] for r in out["results"] if r["reflection_id"] == "down")

@@ -1,0 +1,176 @@
+"""`selfmod run` and `selfmod resume` as a user runs them, against the local OpenAI-compatible stub."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from openai_stub import serve, tool
+from test_graph import BUG, FIX, FIXED_FILE
+
+from selfmod.demo import LLM_PY, write_sample_project
+from selfmod.tools.audit import AuditLog
+
+CONTRACT = {"reflection_id", "status", "file", "function", "attempts", "audit_id"}
+
+
+def proposal(code: str) -> dict[str, object]:
+    return tool("propose_code_patch", filename="llm.py", start_line=4, end_line=6, new_code=code, explanation="fix")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "agent"
+    root.mkdir()
+    write_sample_project(root)
+    (root / "pyproject.toml").write_text(
+        '[tool.selfmod]\nenv_passthrough = ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]\ngit_commit = false\n'
+    )
+    return root
+
+
+def env(base_url: str | None = None) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
+    out.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", COLUMNS="200")
+    if base_url:
+        out.update(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=base_url)
+    return out
+
+
+def selfmod(*args: str, cwd: Path, base_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "selfmod", *args],
+        cwd=cwd.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env(base_url),
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_run_yes_json_applies_and_prints_one_json_object(project: Path) -> None:
+    with serve([tool("log_bug_report", **BUG), proposal(FIX)]) as stub:
+        proc = selfmod(
+            "run",
+            "--project",
+            str(project),
+            "--model",
+            "openai:stub",
+            "--yes",
+            "--json",
+            cwd=project,
+            base_url=stub.base_url,
+        )
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    [result] = payload["results"]
+    assert set(result) >= CONTRACT and result["status"] == "applied"
+    assert payload["token_usage"]["total_tokens"] == 240
+    assert (project / "llm.py").read_text() == FIXED_FILE
+
+
+def test_run_without_yes_and_without_a_terminal_waits_then_resume_approve_applies(project: Path) -> None:
+    with serve([tool("log_bug_report", **BUG), proposal(FIX)]) as stub:
+        proc = selfmod(
+            "run", "--project", str(project), "--model", "openai:stub", "--json", cwd=project, base_url=stub.base_url
+        )
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert [r["status"] for r in payload["results"]] == ["awaiting_approval"]
+    assert (project / "llm.py").read_text() == LLM_PY
+    thread = payload["thread_id"]
+    resumed = selfmod(
+        "resume", thread, "--project", str(project), "--approve", "--json", "--model", "offline", cwd=project
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["status"] for r in json.loads(resumed.stdout)["results"]] == ["applied"]
+    assert (project / "llm.py").read_text() == FIXED_FILE
+
+
+def test_resume_reject_applies_nothing(project: Path) -> None:
+    with serve([tool("log_bug_report", **BUG), proposal(FIX)]) as stub:
+        proc = selfmod(
+            "run", "--project", str(project), "--model", "openai:stub", "--json", cwd=project, base_url=stub.base_url
+        )
+    thread = json.loads(proc.stdout)["thread_id"]
+    resumed = selfmod(
+        "resume", thread, "--project", str(project), "--reject", "--json", "--model", "offline", cwd=project
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["status"] for r in json.loads(resumed.stdout)["results"]] == ["rejected"]
+    assert (project / "llm.py").read_bytes() == LLM_PY.encode()
+    assert [r.status for r in AuditLog(project / ".selfmod").records()] == ["awaiting_approval", "rejected"]
+
+
+def test_a_run_killed_midway_resumes_from_its_checkpoint(project: Path, tmp_path: Path) -> None:
+    (project / "tests" / "test_slow.py").write_text("import time\n\ndef test_slow():\n    time.sleep(3)\n")
+    with serve([tool("log_bug_report", **BUG), proposal(FIX)]) as stub:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "selfmod", "run", "--project", str(project), "--model", "openai:stub", "--json"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env(stub.base_url),
+            start_new_session=True,
+        )
+        assert proc.stderr is not None
+        thread = proc.stderr.readline().strip().removeprefix("thread: ")
+        deadline = time.monotonic() + 120
+        while len(stub.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert len(stub.requests) == 2
+    assert (project / "llm.py").read_text() == LLM_PY
+    cont = selfmod("resume", thread, "--project", str(project), "--json", "--model", "offline", cwd=project)
+    assert cont.returncode == 0, cont.stderr
+    assert [r["status"] for r in json.loads(cont.stdout)["results"]] == ["awaiting_approval"]
+    done = selfmod(
+        "resume", thread, "--project", str(project), "--approve", "--json", "--model", "offline", cwd=project
+    )
+    assert [r["status"] for r in json.loads(done.stdout)["results"]] == ["applied"]
+    assert (project / "llm.py").read_text() == FIXED_FILE
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--project", "/nonexistent/dir"], "is not a directory"),
+        (["run", "--model", "anthropic:x"], "unknown model 'anthropic:x'"),
+        (["run", "--reflections", "missing.json"], "does not exist"),
+        (["resume", "no-such-thread", "--approve", "--model", "offline"], "no run with thread id 'no-such-thread'"),
+        (["resume", "t", "--approve", "--reject"], "exclude each other"),
+        (["run", "--no-such-option"], "No such option"),
+    ],
+)
+def test_bad_input_exits_2(project: Path, args: list[str], message: str) -> None:
+    if "--project" not in args:
+        args = [*args, "--project", str(project)]
+    proc = selfmod(*args, cwd=project)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert message in proc.stderr
+
+
+def test_corrupt_reflections_exit_2(project: Path) -> None:
+    (project / "reflections.json").write_text("[{")
+    proc = selfmod(
+        "run",
+        "--project",
+        str(project),
+        "--model",
+        "openai:stub",
+        "--json",
+        cwd=project,
+        base_url="http://127.0.0.1:9/v1",
+    )
+    assert proc.returncode == 2
+    assert "reflections.json is not valid JSON" in proc.stderr and proc.stdout == ""
