@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,11 @@ def tool(name: str, **args: Any) -> dict[str, Any]:
 def malformed(name: str, raw: str) -> dict[str, Any]:
     """A scripted answer whose tool-call arguments are not valid JSON."""
     return {"tool": name, "arguments": raw}
+
+
+def slow(seconds: float, answer: dict[str, Any]) -> dict[str, Any]:
+    """A scripted answer sent only after `seconds` (to provoke client timeouts)."""
+    return {**answer, "delay": seconds}
 
 
 def http_error(status: int = 500) -> dict[str, Any]:
@@ -54,9 +60,17 @@ class StubServer:
                 pass
 
             def do_POST(self) -> None:
+                try:
+                    self._answer()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            def _answer(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length))
                 answer = server._next(body)
+                if "delay" in answer:
+                    time.sleep(answer["delay"])
                 if "status" in answer:
                     payload = json.dumps({"error": {"message": "scripted failure", "type": "server_error"}}).encode()
                     self.send_response(answer["status"])

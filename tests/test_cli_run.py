@@ -174,3 +174,36 @@ def test_corrupt_reflections_exit_2(project: Path) -> None:
     )
     assert proc.returncode == 2
     assert "reflections.json is not valid JSON" in proc.stderr and proc.stdout == ""
+
+
+def plain(text: str) -> str:
+    """Terminal output without ANSI escape sequences."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
+def test_in_a_terminal_the_diff_is_shown_and_the_answer_decides(project: Path, tmp_path: Path) -> None:
+    import pexpect
+
+    with serve([tool("log_bug_report", **BUG), proposal(FIX)]) as stub:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "selfmod", "run", "--project", str(project), "--model", "openai:stub"],
+            cwd=str(tmp_path),
+            env=env(stub.base_url),
+            encoding="utf-8",
+            timeout=120,
+            dimensions=(50, 200),
+        )
+        child.expect("Apply this patch\\?")
+        shown = child.before
+        child.sendline("y")
+        child.expect(pexpect.EOF)
+        child.close()
+    assert "\x1b[" in shown  # highlighted
+    shown, after = plain(shown), plain(child.before)
+    assert "+    words = text.split()" in shown and "tests: 3 passed" in shown
+    assert child.exitstatus == 0
+    assert "applied" in after
+    assert (project / "llm.py").read_text() == FIXED_FILE

@@ -254,3 +254,34 @@ def test_host_graph_embeds_selfmod_as_a_node(seed_project: Path) -> None:
     assert [(f["reflection_id"], f["status"]) for f in final["fixes"]] == [("host-1", "applied")]
     assert final["log"][-1] == "self-improvement done"
     assert (seed_project / "llm.py").read_text() == FIXED_FILE
+
+
+def test_optional_llm_critic_rejection_feeds_back_to_the_patcher(seed_project: Path) -> None:
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("log_bug_report", **BUG),
+            patch(FIX.replace('else ""', "else None")),
+            tool_call("CriticAnswer", accept=False, reasons=["returns None where the callers expect a string"]),
+            patch(FIX),
+            tool_call("CriticAnswer", accept=True, reasons=[]),
+        ]
+    )
+    graph = build_graph(
+        model=model, settings=settings_for(seed_project, auto_approve=True), llm_critic=True, policy=FAST
+    )
+    out = graph.invoke({})
+    assert [(r["status"], r["attempts"]) for r in out["results"]] == [("applied", 2)]
+    assert "[llm_critic] returns None where the callers expect a string" in model.calls[3][-1].content
+    assert (seed_project / "llm.py").read_text() == FIXED_FILE
+
+
+def test_run_self_modification_one_call(seed_project: Path) -> None:
+    import selfmod
+
+    model = ScriptedChatModel(responses=[tool_call("log_bug_report", **BUG), patch(FIX)])
+    out = selfmod.run_self_modification(
+        seed_project, model=model, env_passthrough=["PYTEST_DISABLE_PLUGIN_AUTOLOAD"], git_commit=False
+    )
+    assert [r["status"] for r in out["results"]] == ["applied"]
+    assert out["thread_id"] and (seed_project / ".selfmod" / "checkpoints.sqlite").is_file()
+    assert (seed_project / "llm.py").read_text() == FIXED_FILE

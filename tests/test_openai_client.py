@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from langchain_openai import ChatOpenAI
-from openai_stub import http_error, malformed, serve, tool
+from openai_stub import http_error, malformed, serve, slow, tool
 from test_graph import BUG, FIX, FIXED_FILE, settings_for
 
 from selfmod.agents.tool_calling import CallPolicy
@@ -104,3 +104,12 @@ def test_persistent_http_errors_become_an_error_status_and_the_run_goes_on(proje
     assert {r["reflection_id"]: r["status"] for r in out["results"]} == {"down": "error", "up": "applied"}
     assert "503" in next(r["message"] for r in out["results"] if r["reflection_id"] == "down")
     assert len(stub.requests) == 6
+
+
+def test_a_timeout_is_retried(project: Path) -> None:
+    script = [slow(2.0, tool("log_bug_report", **BUG)), tool("log_bug_report", **BUG), proposal(FIX)]
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0, timeout=0.5)  # type: ignore[call-arg]
+        out = build_graph(model=model, settings=settings_for(project, auto_approve=True), policy=FAST).invoke({})
+    assert [r["status"] for r in out["results"]] == ["applied"]
+    assert len(stub.requests) == 3
