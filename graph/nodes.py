@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from selfmod.agents.critic import review_proposal
 from selfmod.config import Settings
-from selfmod.errors import CodeIndexError, InputError, LLMError
+from selfmod.errors import CodeIndexError, InputError, LLMError, SelfmodError
 from selfmod.graph.feedback import critic_feedback, test_feedback
 from selfmod.graph.state import ITEM_RESET, Result, SelfmodState, add_usage
 from selfmod.models import AuditRecord, BugReport, CodeContext, PatchProposal, Reflection, TestRun, Verdict
@@ -53,6 +54,22 @@ def _timed(state: SelfmodState, stage: str, started: float, clock: Callable[[], 
     return durations
 
 
+F = TypeVar("F", bound=Callable[..., Update])
+
+
+def guarded(node: F) -> F:
+    """Turn a selfmod error or an I/O error inside a reflection's node into an `error` outcome for that reflection."""
+
+    @functools.wraps(node)
+    def run(self: ItemNodes, state: SelfmodState) -> Update:
+        try:
+            return node(self, state)
+        except (SelfmodError, OSError) as exc:
+            return {"outcome": "error", "message": f"{type(exc).__name__}: {exc}"}
+
+    return cast(F, run)
+
+
 class ItemNodes:
     """Nodes that work on the current reflection (`state['item']`)."""
 
@@ -68,6 +85,7 @@ class ItemNodes:
             return {"item": None, **ITEM_RESET}
         return {"item": queue[0], "queue": queue[1:], **ITEM_RESET}
 
+    @guarded
     def extract_bug(self, state: SelfmodState) -> Update:
         started = self.deps.clock()
         if self._out_of_time(state):
@@ -86,6 +104,7 @@ class ItemNodes:
             update.update(outcome=found.status, message=found.message)
         return update
 
+    @guarded
     def locate(self, state: SelfmodState) -> Update:
         bug = BugReport.model_validate(state["bug"])
         settings = self.deps.settings
@@ -99,6 +118,7 @@ class ItemNodes:
             return {"outcome": "unlocatable", "message": found.reason}
         return {"context": found.context.model_dump(mode="json")}
 
+    @guarded
     def write_patch(self, state: SelfmodState) -> Update:
         started = self.deps.clock()
         attempts = int(state.get("attempts") or 0) + 1
@@ -121,6 +141,7 @@ class ItemNodes:
             **_usage_update(state, made.usage.as_dict()),
         }
 
+    @guarded
     def review_patch(self, state: SelfmodState) -> Update:
         settings = self.deps.settings
         bug = BugReport.model_validate(state["bug"])
@@ -144,6 +165,7 @@ class ItemNodes:
             update.update(outcome="rejected", message=f"rejected by the critic after {attempts} attempt(s): {codes}")
         return update
 
+    @guarded
     def test_patch(self, state: SelfmodState) -> Update:
         started = self.deps.clock()
         context = CodeContext.model_validate(state["context"])

@@ -285,3 +285,16 @@ def test_run_self_modification_one_call(seed_project: Path) -> None:
     assert [r["status"] for r in out["results"]] == ["applied"]
     assert out["thread_id"] and (seed_project / ".selfmod" / "checkpoints.sqlite").is_file()
     assert (seed_project / "llm.py").read_text() == FIXED_FILE
+
+
+def test_a_broken_test_command_is_an_error_for_each_reflection_and_the_run_completes(seed_project: Path) -> None:
+    reflections = [
+        {"id": "one", "reflection": "dummy_function failed"},
+        {"id": "two", "reflection": "dummy_function failed again"},
+    ]
+    model = ScriptedChatModel(responses=[tool_call("log_bug_report", **BUG), patch(FIX)] * 2)
+    settings = settings_for(seed_project, auto_approve=True, test_command=["no-such-test-tool"])
+    out = build_graph(model=model, settings=settings, policy=FAST).invoke({"reflections": reflections})
+    assert [(r["reflection_id"], r["status"]) for r in out["results"]] == [("one", "error"), ("two", "error")]
+    assert all("cannot start test command 'no-such-test-tool'" in r["message"] for r in out["results"])
+    assert (seed_project / "llm.py").read_text() == LLM_PY
