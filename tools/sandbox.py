@@ -11,6 +11,9 @@ import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from selfmod.config import Settings
@@ -92,6 +95,15 @@ def parse_junit(path: Path) -> list[TestCase]:
     return cases
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """A prepared sandbox: its temp folder, the project copy inside it, and the child environment."""
+
+    base: Path
+    project: Path
+    env: dict[str, str]
+
+
 class Sandbox:
     """Runs the project's tests on temporary copies, patched or not."""
 
@@ -105,9 +117,19 @@ class Sandbox:
             command.append(f"--junitxml={workdir / JUNIT_NAME}")
         return command
 
-    def run(self, patched: dict[str, str] | None = None) -> TestRun:
-        """Copy the project, write the patched texts into the copy, run the tests there."""
-        patched = patched or {}
+    def limits(self, timeout: float | None = None) -> Limits:
+        """The resource limits from the settings."""
+        return Limits(
+            timeout=timeout or self.settings.test_timeout,
+            memory_mb=self.settings.memory_limit_mb,
+            file_size_mb=self.settings.file_size_limit_mb,
+            output_cap=self.settings.output_cap,
+            isolate_network=self.settings.isolate_network,
+        )
+
+    @contextmanager
+    def workspace(self, patched: dict[str, str] | None = None) -> Iterator[Workspace]:
+        """A fresh copy of the project with the patched texts written into it, plus a scrubbed environment."""
         with tempfile.TemporaryDirectory(prefix="selfmod-sandbox-") as tmp:
             base = Path(tmp)
             work, home, scratch = base / "project", base / "home", base / "tmp"
@@ -117,19 +139,17 @@ class Sandbox:
                 copy_project(self.root, work)
             except (OSError, shutil.Error) as exc:
                 raise SandboxError(f"cannot copy {self.root} into the sandbox: {exc}") from exc
-            for name, content in patched.items():
+            for name, content in (patched or {}).items():
                 atomic_write_text(work / relative_path(work, name), content)
-            env = child_env(home, scratch, self.settings.env_passthrough)
-            limits = Limits(
-                timeout=self.settings.test_timeout,
-                memory_mb=self.settings.memory_limit_mb,
-                file_size_mb=self.settings.file_size_limit_mb,
-                output_cap=self.settings.output_cap,
-                isolate_network=self.settings.isolate_network,
-            )
-            command = self._command(work)
-            result = run_isolated(command, work, env, limits)
-            tests = parse_junit(work / JUNIT_NAME)
+            yield Workspace(base, work, child_env(home, scratch, self.settings.env_passthrough))
+
+    def run(self, patched: dict[str, str] | None = None) -> TestRun:
+        """Copy the project, write the patched texts into the copy, run the tests there."""
+        patched = patched or {}
+        with self.workspace(patched) as ws:
+            command = self._command(ws.project)
+            result = run_isolated(command, ws.project, ws.env, self.limits())
+            tests = parse_junit(ws.project / JUNIT_NAME)
         counts = {k: sum(1 for t in tests if t.outcome == k) for k in ("passed", "failed", "error", "skipped")}
         rel: str | None = next(iter(patched), None)
         text = patched[rel] if rel is not None else None
