@@ -104,7 +104,7 @@ def _collect(reflection: Reflection, project: ProjectIndex, settings: Settings) 
                 clues.add((rel, sym.qualname), 4, "called by the failing test")
             if any(t.removeprefix("test_").startswith(sym.name) for t in tests) and len(sym.name) > 2:
                 clues.add((rel, sym.qualname), 3, "named by the failing test")
-    words = defaultdict(int)
+    words: defaultdict[str, int] = defaultdict(int)
     for m in WORD.finditer(text):
         words[m.group(0)] += 1
     for rel, module in project.modules.items():

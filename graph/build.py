@@ -11,35 +11,25 @@ from langgraph.types import Checkpointer
 
 from selfmod.agents.extractor import LLMExtractor
 from selfmod.agents.llm_critic import LLMCritic
+from selfmod.agents.offline_extractor import OfflineExtractor
+from selfmod.agents.offline_patcher import OfflinePatcher
 from selfmod.agents.patcher import LLMPatcher
 from selfmod.agents.tool_calling import CallPolicy
 from selfmod.config import Settings
-from selfmod.errors import LLMError
 from selfmod.graph import routing
 from selfmod.graph.nodes import Deps, ItemNodes
 from selfmod.graph.run_nodes import RunNodes
 from selfmod.graph.state import SelfmodInput, SelfmodOutput, SelfmodState
 from selfmod.model_spec import model_name
-from selfmod.models import BugReport, CodeContext, Reflection
-from selfmod.protocols import BugExtractor, Extraction, Patcher, Proposal, Reviewer, TestRunner
+from selfmod.protocols import BugExtractor, Patcher, Reviewer, TestRunner
 from selfmod.tools.audit import AuditLog
 from selfmod.tools.sandbox import Sandbox
-
-
-class _NoModel:
-    """Stands in when no chat model is configured: every use is an LLM error, recorded as `error`."""
-
-    def extract(self, reflection: Reflection) -> Extraction:
-        raise LLMError("no chat model configured: pass --model openai:<name> (or set OPENAI_API_KEY)")
-
-    def propose(self, bug: BugReport, context: CodeContext, feedback: str) -> Proposal:
-        raise LLMError("no chat model configured: pass --model openai:<name> (or set OPENAI_API_KEY)")
 
 
 def _agents(model: BaseChatModel | None, settings: Settings, policy: CallPolicy) -> tuple[BugExtractor, Patcher]:
     if model is not None:
         return LLMExtractor(model, settings, policy), LLMPatcher(model, policy)
-    return _NoModel(), _NoModel()
+    return OfflineExtractor(settings), OfflinePatcher(settings)
 
 
 def build_graph(

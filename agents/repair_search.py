@@ -1,0 +1,213 @@
+"""Search-based repair: generate candidates in the suspicious function, rank them, validate the most promising
+first in the fork-per-candidate worker, and return the plausible ones (those passing every selected test).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selfmod.agents.repair_edits import Candidate, Site, function_source
+from selfmod.agents.repair_operators import OPERATORS
+from selfmod.config import Settings
+from selfmod.tools.code_index import index_source
+from selfmod.tools.localize import Localization
+from selfmod.tools.runner import run_isolated
+from selfmod.tools.sandbox import Sandbox
+from selfmod.tools.source_text import read_source
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits per reflection."""
+
+    candidates: int = 2000
+    seconds: float = 120.0
+    stop_after: int = 60
+    max_plausible: int = 5
+    pair_lines: int = 3
+    pair_pool: int = 40
+
+
+@dataclass
+class SearchResult:
+    """What one search found and what it cost."""
+
+    plausible: list[Candidate] = field(default_factory=list)
+    generated: int = 0
+    validated: int = 0
+    timeouts: int = 0
+    seconds: float = 0.0
+    validation_seconds: float = 0.0
+    original_source: str = ""
+
+
+def _function_node(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    body: list[ast.stmt] = tree.body
+    node: ast.AST | None = None
+    for part in qualname.split("."):
+        node = next(
+            (
+                n
+                for n in body
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == part
+            ),
+            None,
+        )
+        if node is None:
+            return None
+        body = node.body
+    return node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+
+
+def make_site(root: Path, rel: str, qualname: str) -> Site | None:
+    """The repair site for a function of a project file."""
+    text = read_source(root / rel)[0]
+    index = index_source(text, rel)
+    sym = index.by_qualname(qualname)
+    node = _function_node(ast.parse(text), qualname) if sym else None
+    return Site(text, sym, node) if sym and node else None
+
+
+def rank(site: Site, loc: Localization | None, rel: str, exclude: set[str]) -> list[Candidate]:
+    """Every single-edit candidate, deduplicated by resulting AST, most promising first."""
+    original = function_source(site, ())
+    assert original is not None
+    seen = {_key(original[1]), *exclude}
+    scored = []
+    for op in OPERATORS:
+        for cand in op(site):
+            built = function_source(site, cand.edits)
+            if built is None:
+                continue
+            cand.source, cand.extra["def"] = built
+            cand.key = _key(built[1])
+            if cand.key in seen:
+                continue
+            seen.add(cand.key)
+            cand.prior = cand.weight * (0.05 + _suspicion(loc, rel, cand.line)) / (1 + 0.1 * cand.size)
+            scored.append(cand)
+    scored.sort(key=lambda c: (-c.prior, c.size))
+    return scored
+
+
+def pairs(site: Site, singles: list[Candidate], loc: Localization | None, rel: str, budget: Budget) -> list[Candidate]:
+    """Two edits at once, both on the most suspicious lines, for bugs no single edit fixes."""
+    lines = sorted({c.line for c in singles}, key=lambda n: -_suspicion(loc, rel, n))[: budget.pair_lines]
+    pool = [c for c in singles if c.line in lines][: budget.pair_pool]
+    out, seen = [], {c.key for c in singles}
+    for a, b in itertools.combinations(pool, 2):
+        built = function_source(site, a.edits + b.edits)
+        if built is None or _key(built[1]) in seen:
+            continue
+        pair = Candidate(
+            a.edits + b.edits, "pair", f"{a.description}; {b.description}", a.line, a.size + b.size, a.weight * b.weight
+        )
+        pair.source, pair.extra["def"] = built
+        pair.key = _key(built[1])
+        pair.prior = a.prior * b.prior
+        seen.add(pair.key)
+        out.append(pair)
+    out.sort(key=lambda c: (-c.prior, c.size))
+    return out
+
+
+def _key(def_text: str) -> str:
+    return ast.dump(ast.parse(def_text))
+
+
+def _suspicion(loc: Localization | None, rel: str, line: int) -> float:
+    if loc is None or not loc.failing:
+        return 0.5
+    return loc.line_score(rel, line)
+
+
+class Validator:
+    """Runs the fork-per-candidate worker in the sandbox and reads its verdicts."""
+
+    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.progress = progress
+
+    def timeout_for(self, loc: Localization, tests: list[str]) -> float:
+        """Per-candidate timeout from the baseline: ten times the selected tests' time, 0.1 s to 1 s."""
+        return min(1.0, max(0.1, 10 * sum(loc.durations.get(t, 0.01) for t in tests)))
+
+    def validate(
+        self, rel: str, qualname: str, cands: list[Candidate], loc: Localization, deadline: float, budget: Budget
+    ) -> tuple[list[Candidate], int, int]:
+        """(plausible candidates in validation order, how many were validated, how many timed out)."""
+        if not cands or time.time() >= deadline:
+            return [], 0, 0
+        sandbox = Sandbox(self.settings)
+        with sandbox.workspace() as ws:
+            job = {
+                "file": rel,
+                "qualname": qualname,
+                "failing": loc.failing,
+                "passing": loc.passing,
+                "timeout": self.timeout_for(loc, [*loc.failing, *loc.passing]),
+                "deadline": deadline,
+                "stop_after": budget.stop_after,
+                "max_plausible": budget.max_plausible,
+                "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
+            }
+            job_file, results = ws.base / "job.json", ws.base / "results.jsonl"
+            job_file.write_text(json.dumps(job))
+            results.touch()
+            command = [sys.executable, "-m", "selfmod.tools.repair_worker", str(job_file), str(results)]
+            limits = sandbox.limits(timeout=max(5.0, deadline - time.time() + 30))
+            worker = threading.Thread(target=run_isolated, args=(command, ws.project, ws.env, limits), daemon=True)
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.1)
+                if self.progress:
+                    self.progress(results.read_bytes().count(b"\n"), len(cands))
+            verdicts = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+        rows = [v for v in verdicts if "id" in v]
+        plausible = [cands[v["id"]] for v in rows if v["ok"]]
+        return plausible, len(rows), sum(1 for v in rows if v["verdict"] == "timeout")
+
+
+def search(
+    settings: Settings,
+    rel: str,
+    qualname: str,
+    loc: Localization,
+    exclude: set[str],
+    budget: Budget,
+    progress: Progress | None = None,
+) -> SearchResult:
+    """Find plausible repairs of `qualname` in `rel`: single edits first, then pairs on the top lines."""
+    started = time.time()
+    deadline = started + budget.seconds
+    result = SearchResult()
+    site = make_site(settings.project_root, rel, qualname)
+    if site is None:
+        return result
+    result.original_source = "\n".join(site.lines[site.symbol.start - 1 : site.symbol.end]) + "\n"
+    singles = rank(site, loc, rel, exclude)
+    validator = Validator(settings, progress)
+    for phase in ("singles", "pairs"):
+        pool = singles if phase == "singles" else pairs(site, singles, loc, rel, budget)
+        pool = pool[: max(0, budget.candidates - result.validated)]
+        result.generated += len(pool)
+        t0 = time.time()
+        found, count, timeouts = validator.validate(rel, qualname, pool, loc, deadline, budget)
+        result.validation_seconds += time.time() - t0
+        result.plausible += found
+        result.validated += count
+        result.timeouts += timeouts
+        if result.plausible or result.validated >= budget.candidates or time.time() >= deadline:
+            break
+    result.seconds = time.time() - started
+    return result
