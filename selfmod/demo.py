@@ -1,8 +1,9 @@
-"""`selfmod demo`: a sample agent project with a seeded bug, shown going through selfmod's core stages."""
+"""`selfmod demo`: a sample agent project with a seeded bug, repaired end to end by the offline engine."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from rich.console import Console
@@ -10,13 +11,13 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 
-from selfmod.agents.critic import review_proposal
+from selfmod.api import drive, run_config
 from selfmod.config import Settings
-from selfmod.models import AuditRecord, PatchProposal, Reflection
-from selfmod.tools.apply import apply_patch, unified_diff
+from selfmod.graph.build import build_graph
+from selfmod.graph.checkpoint import sqlite_checkpointer
+from selfmod.models import Reflection
 from selfmod.tools.audit import AuditLog
-from selfmod.tools.context import Located, extract_code_block
-from selfmod.tools.sandbox import Sandbox, summary
+from selfmod.tools.sandbox import summary
 
 LLM_PY = '''"""The sample agent's text utilities."""
 
@@ -53,24 +54,15 @@ SEED_REFLECTION = {
     "reflection": "1. What failed?\n- The function 'dummy_function' in 'llm.py' does not handle empty input correctly.",
 }
 
-# What an LLM typically sends: prose, a fence, the function at the wrong indentation, stale line numbers.
-MESSY_ANSWER = '''Here is the corrected function:
-
-```python
-        def dummy_function(text):
-            """Return the first word of the text, upper-cased."""
-            words = text.split()
-            if not words:
-                return ""
-            return words[0].upper()
-```
-'''
-
-LAZY_ANSWER = """def dummy_function(text):
-    if not text:
-        return ""
-    # rest of the code unchanged
-"""
+FAST_PYTEST = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+STAGES = {
+    "extract_bug": "extracted the bug report",
+    "locate": "located the code",
+    "write_patch": "searched for a repair",
+    "review_patch": "critic reviewed the patch",
+    "test_patch": "tested it in the sandbox",
+    "apply_patch": "applied and audited",
+}
 
 
 def write_sample_project(root: Path) -> None:
@@ -79,57 +71,36 @@ def write_sample_project(root: Path) -> None:
     (root / "llm.py").write_text(LLM_PY)
     (root / "tests" / "test_llm.py").write_text(TEST_LLM_PY)
     (root / "reflections.json").write_text(json.dumps([SEED_REFLECTION], indent=2))
+    (root / "pyproject.toml").write_text(f'[tool.selfmod]\nenv_passthrough = ["{FAST_PYTEST}"]\n')
 
 
 def run_demo(root: Path, console: Console) -> int:
-    """Show context retrieval, a lazy proposal rejected, a messy one repaired, tested and applied."""
+    """Run the whole graph offline with auto-approval and show each stage's result; returns an exit code."""
     write_sample_project(root)
-    settings = Settings(project_root=root, git_commit=False)
+    os.environ.setdefault(FAST_PYTEST, "1")  # the sample project needs no third-party pytest plugins
+    settings = Settings(project_root=root, auto_approve=True, env_passthrough=[FAST_PYTEST], git_commit=False)
     reflection = Reflection.model_validate(SEED_REFLECTION)
-    console.print(Panel(reflection.reflection, title=f"reflection {reflection.id}"))
-    found = extract_code_block(root, "llm.py", "dummy_function")
-    assert isinstance(found, Located)
-    ctx = found.context
-    console.print(Panel(Syntax(ctx.code, "text"), title=f"context: {ctx.file}::{ctx.qualified_name}"))
-    source = (root / "llm.py").read_text()
-    for label, answer in (("lazy answer", LAZY_ANSWER), ("messy answer", MESSY_ANSWER)):
-        prop = PatchProposal(
-            filename="llm.py", start_line=ctx.start_line + 2, end_line=ctx.end_line + 2, new_code=answer
-        )
-        review = review_proposal(prop, ctx, source, settings)
-        if not review.verdict.accepted:
-            reasons = "\n".join(escape(f"[{r.code.value}] {r.message}") for r in review.verdict.rejections)
-            console.print(Panel(reasons, title=f"critic rejects the {label}", border_style="red"))
-            continue
-        assert review.new_text is not None
-        notes = "\n".join(escape(f"- {n}") for n in review.verdict.notes)
-        console.print(Panel(f"{notes}", title=f"critic accepts the {label} after repairs", border_style="green"))
-        console.print(Syntax(unified_diff("llm.py", source, review.new_text), "diff"))
-        run = Sandbox(settings).evaluate(ctx.file, review.new_text)
-        console.print(Panel(escape(summary(run)), title="tests in the sandbox (a copy; llm.py untouched)"))
-        if not run.success:
-            console.print("[red]tests fail; nothing applied[/red]")
-            return 1
-        log = AuditLog(settings.state_dir)
-        base = AuditRecord(
-            id="",
-            timestamp="",
-            status="",
-            reflection_id=reflection.id,
-            proposal=prop,
-            verdict=review.verdict,
-            test_run=run,
-            attempts=2,
-            model="demo (canned answer)",
-        )
-        record = apply_patch(settings, log, ctx.file, review.new_text, ctx.file_sha256, base)
-        console.print(
-            Panel(
-                escape(record.model_dump_json(indent=2, exclude={"diff", "test_run", "proposal"})), title="audit record"
-            )
-        )
-        console.print(f"audit chain intact: {log.verify().ok}")
-    console.print(
-        "[dim]The answers above are canned LLM answers; the LLM and offline agents that write them come next.[/dim]"
-    )
+    console.print(Panel(escape(reflection.reflection), title=f"reflection {reflection.id} (reflections.json)"))
+    console.print(Syntax(LLM_PY, "python", line_numbers=True))
+
+    def on_update(node: str, update: dict[str, object]) -> None:
+        if node in STAGES:
+            console.print(f"[green]✓[/green] {STAGES[node]}")
+
+    with sqlite_checkpointer(settings) as saver:
+        graph = build_graph(model=None, settings=settings, checkpointer=saver)
+        values = drive(graph, {}, run_config("demo"), on_update=on_update)
+    [result] = values["results"]
+    record = AuditLog(settings.state_dir).find(result.get("audit_id") or "")
+    if result["status"] != "applied" or record is None:
+        console.print(f"[red]not fixed: {result['status']} {escape(str(result.get('message')))}[/red]")
+        return 1
+    assert record.bug_report is not None and record.test_run is not None and record.proposal is not None
+    console.print(Panel(escape(record.bug_report.model_dump_json(indent=2)), title="bug report (log_bug_report)"))
+    console.print(Panel(escape(record.proposal.explanation), title="the repair"))
+    console.print(Syntax(record.diff, "diff"))
+    console.print(Panel(escape(summary(record.test_run)), title="the project's tests, in the sandbox"))
+    shown = record.model_dump(mode="json", exclude={"diff", "test_run", "proposal", "bug_report", "verdict"})
+    console.print(Panel(escape(json.dumps(shown, indent=2)), title=".selfmod/audit.jsonl (last record)"))
+    console.print(f"audit chain intact: {AuditLog(settings.state_dir).verify().ok}")
     return 0

@@ -1,0 +1,78 @@
+"""The offline engine as the graph's default: no key, no network, real repairs through critic, sandbox and audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CALC, CALC_FIXED
+
+from selfmod.config import Settings
+from selfmod.graph.build import build_graph
+from selfmod.tools.audit import AuditLog
+
+
+@pytest.fixture
+def fast(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    return ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+
+
+def offline(root: Path, fast: list[str], **kw: object) -> dict[str, object]:
+    settings = Settings(project_root=root, env_passthrough=fast, auto_approve=True, git_commit=False, **kw)  # type: ignore[arg-type]
+    return build_graph(model=None, settings=settings).invoke({}, {"recursion_limit": 500})
+
+
+def test_offline_engine_fixes_the_bug_end_to_end(calc_project: Path, fast: list[str]) -> None:
+    out = offline(calc_project, fast)
+    [result] = out["results"]  # type: ignore[index]
+    assert (result["status"], result["function"]) == ("applied", "mean")
+    assert (calc_project / "calc.py").read_text() == CALC_FIXED
+    record = AuditLog(calc_project / ".selfmod").find(result["audit_id"])
+    assert record is not None and record.model == "offline"
+    assert record.proposal is not None and record.proposal.explanation.startswith("Offline repair (guard)")
+    assert record.test_run is not None and (record.test_run.passed, record.test_run.failed) == (3, 0)
+
+
+def test_without_a_failing_test_the_engine_says_so(calc_project: Path, fast: list[str]) -> None:
+    (calc_project / "tests" / "test_calc.py").write_text(
+        "from calc import mean\n\n\ndef test_mean():\n    assert mean([2]) == 2\n"
+    )
+    out = offline(calc_project, fast)
+    [result] = out["results"]  # type: ignore[index]
+    assert result["status"] == "error" and "needs a failing test" in result["message"]
+    assert (calc_project / "calc.py").read_text() == CALC
+
+
+def test_an_unfixable_bug_is_never_applied(calc_project: Path, fast: list[str]) -> None:
+    (calc_project / "tests" / "test_calc.py").write_text(
+        "from calc import mean\n\n\ndef test_mean_words():\n    assert mean([1, 2]) == 'one and a half'\n"
+    )
+    out = offline(calc_project, fast, max_attempts=1)
+    [result] = out["results"]  # type: ignore[index]
+    assert result["status"] == "error" and "no candidate that passes" in result["message"]
+    assert (calc_project / "calc.py").read_text() == CALC
+
+
+def test_selfmod_run_without_a_key_uses_the_offline_engine(calc_project: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    (calc_project / "pyproject.toml").write_text(
+        '[tool.selfmod]\nenv_passthrough = ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]\n'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "selfmod", "run", "--project", str(calc_project), "--yes", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=calc_project.parent,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    [result] = json.loads(proc.stdout)["results"]
+    assert result["status"] == "applied"
+    assert "if not values:" in (calc_project / "calc.py").read_text()

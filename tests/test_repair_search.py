@@ -1,0 +1,108 @@
+"""Localisation, ranked search and the fork-per-candidate worker on real small projects."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CALC
+
+from selfmod.agents.repair_edits import Candidate
+from selfmod.agents.repair_search import Budget, Validator, make_site, rank, search
+from selfmod.config import Settings
+from selfmod.tools.localize import localize, pytest_args
+
+COUNTER = """def count_up(n):
+    i = 0
+    while i < n:
+        i += 1
+    return i + 1
+"""
+COUNTER_TESTS = "from counter import count_up\n\n\ndef test_count():\n    assert count_up(3) == 3\n\n\ndef test_zero():\n    assert count_up(0) == 0\n"
+
+
+@pytest.fixture
+def fast(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    return ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+
+
+def test_localisation_ranks_the_buggy_lines(calc_project: Path, fast: list[str]) -> None:
+    settings = Settings(project_root=calc_project, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    assert loc.failing == ["tests/test_calc.py::test_mean_empty"]
+    assert loc.passing == ["tests/test_calc.py::test_clamp", "tests/test_calc.py::test_mean"]
+    assert loc.line_score("calc.py", 5) == pytest.approx(1 / 2**0.5)
+    assert loc.line_score("calc.py", 9) == 0.0
+    assert list((calc_project / ".selfmod" / "localize").iterdir())
+    assert localize(settings) is not None
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        (["python", "-m", "pytest", "-q", "tests"], ["-q", "tests"]),
+        (["/usr/bin/pytest", "-x"], ["-x"]),
+        (["make", "test"], None),
+    ],
+)
+def test_pytest_args(command: list[str], args: list[str] | None) -> None:
+    assert pytest_args(command) == args
+
+
+def test_search_finds_the_guard_for_empty_input(calc_project: Path, fast: list[str]) -> None:
+    settings = Settings(project_root=calc_project, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    result = search(settings, "calc.py", "mean", loc, set(), Budget(stop_after=20))
+    assert result.plausible and result.validated >= 1
+    best = min(result.plausible, key=lambda c: c.size)
+    assert best.operator == "guard" and "if not values:" in best.source
+    assert (calc_project / "calc.py").read_text() == CALC
+
+
+def test_a_hanging_candidate_costs_about_the_timeout(tmp_path: Path, fast: list[str]) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "counter.py").write_text(COUNTER)
+    (tmp_path / "tests" / "test_counter.py").write_text(COUNTER_TESTS)
+    settings = Settings(project_root=tmp_path, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None and loc.failing
+    site = make_site(tmp_path, "counter.py", "count_up")
+    assert site is not None
+    cands = rank(site, loc, "counter.py", set())
+    hang = next(c for c in cands if c.operator == "augassign" and c.description == "+= -> -=")
+    fix = next(c for c in cands if c.operator == "return" and c.description == "return i")
+    validator = Validator(settings)
+    assert validator.timeout_for(loc, loc.failing + loc.passing) <= 0.2
+    started = time.monotonic()
+    found, validated, timeouts = validator.validate(
+        "counter.py", "count_up", [hang, fix], loc, time.time() + 60, Budget()
+    )
+    elapsed = time.monotonic() - started
+    assert (validated, timeouts) == (2, 1)
+    assert [c.description for c in found] == ["return i"]
+    assert elapsed < 5
+
+
+def test_nothing_plausible_in_budget_returns_empty(tmp_path: Path, fast: list[str]) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "hard.py").write_text("def secret(x):\n    return x * 7919 + 104729\n")
+    (tmp_path / "tests" / "test_hard.py").write_text(
+        "from hard import secret\n\ndef test_secret():\n    assert secret(2) == 'two'\n"
+    )
+    settings = Settings(project_root=tmp_path, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    result = search(settings, "hard.py", "secret", loc, set(), Budget(candidates=200, seconds=30))
+    assert result.plausible == [] and 0 < result.validated <= 200
+    assert (tmp_path / "hard.py").read_text() == "def secret(x):\n    return x * 7919 + 104729\n"
+
+
+def test_candidates_are_plain_data(calc_project: Path) -> None:
+    site = make_site(calc_project, "calc.py", "mean")
+    assert site is not None
+    cand = rank(site, None, "calc.py", set())[0]
+    assert isinstance(cand, Candidate) and cand.source.startswith("def mean(values):")
