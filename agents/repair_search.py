@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from selfmod.agents.repair_edits import Candidate, Site, function_source
 from selfmod.agents.repair_operators import OPERATORS
@@ -131,6 +132,19 @@ def _suspicion(loc: Localization | None, rel: str, line: int) -> float:
     return loc.line_score(rel, line)
 
 
+@dataclass
+class Verdicts:
+    """The worker's answer: plausible candidates in validation order, and one row per validated candidate."""
+
+    plausible: list[Candidate]
+    rows: list[dict[str, Any]]
+
+    @property
+    def timeouts(self) -> int:
+        """How many candidates hit the per-candidate timeout."""
+        return sum(1 for row in self.rows if row["verdict"] == "timeout")
+
+
 class Validator:
     """Runs the fork-per-candidate worker in the sandbox and reads its verdicts."""
 
@@ -144,10 +158,10 @@ class Validator:
 
     def validate(
         self, rel: str, qualname: str, cands: list[Candidate], loc: Localization, deadline: float, budget: Budget
-    ) -> tuple[list[Candidate], int, int]:
-        """(plausible candidates in validation order, how many were validated, how many timed out)."""
+    ) -> Verdicts:
+        """Validate candidates in order until the budget or the stop rule ends it."""
         if not cands or time.time() >= deadline:
-            return [], 0, 0
+            return Verdicts([], [])
         sandbox = Sandbox(self.settings)
         with sandbox.workspace() as ws:
             job = {
@@ -174,8 +188,7 @@ class Validator:
                     self.progress(results.read_bytes().count(b"\n"), len(cands))
             verdicts = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
         rows = [v for v in verdicts if "id" in v]
-        plausible = [cands[v["id"]] for v in rows if v["ok"]]
-        return plausible, len(rows), sum(1 for v in rows if v["verdict"] == "timeout")
+        return Verdicts([cands[v["id"]] for v in rows if v["ok"]], rows)
 
 
 def search(
@@ -202,11 +215,11 @@ def search(
         pool = pool[: max(0, budget.candidates - result.validated)]
         result.generated += len(pool)
         t0 = time.time()
-        found, count, timeouts = validator.validate(rel, qualname, pool, loc, deadline, budget)
+        verdicts = validator.validate(rel, qualname, pool, loc, deadline, budget)
         result.validation_seconds += time.time() - t0
-        result.plausible += found
-        result.validated += count
-        result.timeouts += timeouts
+        result.plausible += verdicts.plausible
+        result.validated += len(verdicts.rows)
+        result.timeouts += verdicts.timeouts
         if result.plausible or result.validated >= budget.candidates or time.time() >= deadline:
             break
     result.seconds = time.time() - started

@@ -78,12 +78,11 @@ def test_a_hanging_candidate_costs_about_the_timeout(tmp_path: Path, fast: list[
     validator = Validator(settings)
     assert validator.timeout_for(loc, loc.failing + loc.passing) <= 0.2
     started = time.monotonic()
-    found, validated, timeouts = validator.validate(
-        "counter.py", "count_up", [hang, fix], loc, time.time() + 60, Budget()
-    )
+    verdicts = validator.validate("counter.py", "count_up", [hang, fix], loc, time.time() + 60, Budget())
     elapsed = time.monotonic() - started
-    assert (validated, timeouts) == (2, 1)
-    assert [c.description for c in found] == ["return i"]
+    assert (len(verdicts.rows), verdicts.timeouts) == (2, 1)
+    assert [c.description for c in verdicts.plausible] == ["return i"]
+    assert verdicts.rows[0]["verdict"] == "timeout" and verdicts.rows[0]["seconds"] < 0.35
     assert elapsed < 5
 
 

@@ -1,0 +1,213 @@
+"""Run the offline engine over every program in bench/repair/programs and print what it fixed and how fast.
+
+    python bench/repair/run.py [--only NN] [--json results.json]
+
+Per program: copy it (without its held-out tests and reference fix) to a temp project, run the whole graph
+offline with auto-approval, then run the held-out tests against the applied fix (overfitting check). Then, in
+the same run: validation throughput of the fork-per-candidate worker versus a fresh `pytest` process per
+candidate, and the cost of a candidate that hangs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from selfmod.agents.offline_extractor import OfflineExtractor
+from selfmod.agents.offline_patcher import OfflinePatcher
+from selfmod.agents.repair_edits import Candidate
+from selfmod.agents.repair_search import Budget, Validator, make_site, rank
+from selfmod.config import Settings
+from selfmod.graph.build import build_graph
+from selfmod.tools.localize import localize
+
+PROGRAMS = Path(__file__).parent / "programs"
+FAST = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+THROUGHPUT_CANDIDATES = 300
+FRESH_SAMPLE = 15
+
+
+def prepare(program: Path, dest: Path) -> dict[str, Any]:
+    """Copy a program without its held-out tests and reference fix; returns its meta."""
+    shutil.copytree(program, dest, ignore=shutil.ignore_patterns("heldout", "reference", "meta.json", "__pycache__"))
+    (dest / "pyproject.toml").write_text(f'[tool.selfmod]\nenv_passthrough = ["{FAST}"]\ngit_commit = false\n')
+    return dict(json.loads((program / "meta.json").read_text()))
+
+
+def settings_for(root: Path) -> Settings:
+    return Settings(project_root=root, env_passthrough=[FAST], auto_approve=True, git_commit=False)
+
+
+def repair(program: Path, workdir: Path) -> dict[str, Any]:
+    """The whole graph on one program, then the held-out tests."""
+    root = workdir / program.name
+    meta = prepare(program, root)
+    settings = settings_for(root)
+    patcher = OfflinePatcher(settings, show_progress=False)
+    graph = build_graph(model=None, settings=settings, extractor=OfflineExtractor(settings), patcher=patcher)
+    started = time.perf_counter()
+    out = graph.invoke({}, {"recursion_limit": 500})
+    seconds = time.perf_counter() - started
+    [result] = out["results"]
+    row: dict[str, Any] = {
+        "program": program.name,
+        "class": meta["defect_class"],
+        "expected": meta["function"],
+        "status": result["status"],
+        "function": result.get("function"),
+        "seconds": round(seconds, 2),
+        "message": (result.get("message") or "")[:120],
+    }
+    if result["status"] == "applied":
+        shutil.copytree(program / "heldout", root / "heldout")
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "heldout"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, FAST: "1"},
+            timeout=120,
+        )
+        row["heldout_pass"] = proc.returncode == 0
+    return row
+
+
+def throughput(program: Path, workdir: Path) -> dict[str, Any]:
+    """Validate the top candidates without stopping early; and the same candidates with fresh pytest runs."""
+    root = workdir / ("tp-" + program.name)
+    meta = prepare(program, root)
+    settings = settings_for(root)
+    loc = localize(settings)
+    assert loc is not None
+    site = make_site(root, meta["module"], meta["function"])
+    assert site is not None
+    cands = rank(site, loc, meta["module"], set())[:THROUGHPUT_CANDIDATES]
+    budget = Budget(stop_after=10**6, max_plausible=10**6)
+    rows = _validate_rows(settings, meta, cands, loc, budget)
+    per_candidate = [r["seconds"] for r in rows]
+    fresh = _fresh_pytest(root, meta["module"], cands[:FRESH_SAMPLE], loc.failing + loc.passing)
+    return {
+        "program": program.name,
+        "validated": len(rows),
+        "worker_rate": len(rows) / sum(per_candidate) if per_candidate else 0.0,
+        "fresh_rate": 1 / fresh,
+        "timeouts": [r["seconds"] for r in rows if r["verdict"] == "timeout"],
+    }
+
+
+def _validate_rows(
+    settings: Settings, meta: dict[str, Any], cands: list[Candidate], loc: Any, budget: Budget
+) -> list[dict[str, Any]]:
+    verdicts = Validator(settings).validate(meta["module"], meta["function"], cands, loc, time.time() + 300, budget)
+    return verdicts.rows
+
+
+def _fresh_pytest(root: Path, module: str, cands: list[Candidate], tests: list[str]) -> float:
+    """Median seconds to validate one candidate by writing it and starting pytest afresh."""
+    times = []
+    original = (root / module).read_text()
+    for cand in cands:
+        patched = _patched_file(original, cand)
+        (root / module).write_text(patched)
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+            cwd=root,
+            capture_output=True,
+            env={**os.environ, FAST: "1"},
+            timeout=120,
+        )
+        times.append(time.perf_counter() - started)
+    (root / module).write_text(original)
+    return statistics.median(times)
+
+
+def _patched_file(original: str, cand: Candidate) -> str:
+    from selfmod.agents.repair_edits import apply_edits
+
+    lines = original.rstrip("\n").split("\n")
+    changed = apply_edits(lines, cand.edits, 1)
+    assert changed is not None
+    return "\n".join(changed) + "\n"
+
+
+def hang_cost(workdir: Path) -> float:
+    """Seconds one candidate that never returns costs the worker."""
+    root = workdir / "hang"
+    (root / "tests").mkdir(parents=True)
+    (root / "spin.py").write_text("def spin(n):\n    i = 0\n    while i < n:\n        i += 1\n    return i + 1\n")
+    (root / "tests" / "test_spin.py").write_text("from spin import spin\n\ndef test_spin():\n    assert spin(3) == 3\n")
+    settings = settings_for(root)
+    loc = localize(settings)
+    assert loc is not None
+    site = make_site(root, "spin.py", "spin")
+    assert site is not None
+    hang = next(c for c in rank(site, loc, "spin.py", set()) if c.description == "+= -> -=")
+    rows = _validate_rows(settings, {"module": "spin.py", "function": "spin"}, [hang], loc, Budget())
+    return float(rows[0]["seconds"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="run only programs whose name starts with this")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--throughput", type=int, default=5, help="programs used for the throughput comparison")
+    args = parser.parse_args()
+    os.environ[FAST] = "1"
+    programs = sorted(p for p in PROGRAMS.iterdir() if p.is_dir() and (not args.only or p.name.startswith(args.only)))
+    with tempfile.TemporaryDirectory(prefix="selfmod-bench-") as tmp:
+        work = Path(tmp)
+        rows = []
+        for program in programs:
+            row = repair(program, work)
+            rows.append(row)
+            held = {True: "held-out ok", False: "held-out FAIL"}.get(row.get("heldout_pass"), "")  # type: ignore[call-overload]
+            print(
+                f"{row['program']:<28} {row['class']:<18} {row['status']:<12} {row['seconds']:>6.2f} s  {held}",
+                flush=True,
+            )
+        speed = [throughput(p, work) for p in programs[: args.throughput]]
+        hang = hang_cost(work)
+    fixed = [r for r in rows if r["status"] == "applied"]
+    overfit = [r for r in fixed if not r.get("heldout_pass")]
+    worker = statistics.median(s["worker_rate"] for s in speed)
+    fresh = statistics.median(s["fresh_rate"] for s in speed)
+    summary = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "fixed": len(fixed),
+        "total": len(rows),
+        "fixed_passing_heldout": len(fixed) - len(overfit),
+        "median_seconds_per_bug": round(statistics.median(r["seconds"] for r in rows), 2),
+        "worker_candidates_per_second": round(worker, 1),
+        "fresh_pytest_candidates_per_second": round(fresh, 2),
+        "speedup": round(worker / fresh, 1),
+        "hanging_candidate_seconds": round(hang, 3),
+    }
+    print()
+    print(f"fixed: {len(fixed)}/{len(rows)} ({100 * len(fixed) / len(rows):.0f}%), "
+          f"of which pass their held-out tests: {summary['fixed_passing_heldout']}/{len(fixed)}")  # fmt: skip
+    print(f"median time per bug through the whole graph: {summary['median_seconds_per_bug']} s")
+    print(
+        f"validation: {worker:.0f} candidates/s in the fork worker vs {fresh:.2f}/s with a fresh pytest per "
+        f"candidate = {worker / fresh:.0f}x (median over {len(speed)} programs, "
+        f"{THROUGHPUT_CANDIDATES} candidates each)"
+    )
+    print(f"a hanging candidate costs {hang:.3f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"summary": summary, "programs": rows, "throughput": speed}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
