@@ -138,6 +138,7 @@ class Verdicts:
 
     plausible: list[Candidate]
     rows: list[dict[str, Any]]
+    loop_seconds: float = 0.0
 
     @property
     def timeouts(self) -> int:
@@ -188,7 +189,8 @@ class Validator:
                     self.progress(results.read_bytes().count(b"\n"), len(cands))
             verdicts = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
         rows = [v for v in verdicts if "id" in v]
-        return Verdicts([cands[v["id"]] for v in rows if v["ok"]], rows)
+        loop = next((float(v["loop_seconds"]) for v in verdicts if v.get("done")), 0.0)
+        return Verdicts([cands[v["id"]] for v in rows if v["ok"]], rows, loop)
 
 
 def search(

@@ -7,6 +7,7 @@ outlives the per-candidate timeout is killed, so a hanging candidate costs about
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -18,6 +19,9 @@ from types import FunctionType, ModuleType
 from typing import Any
 
 import pytest
+
+BATCH = 16
+"""Candidates one screening child tries before a fresh fork (bounds the damage a candidate's side effects do)."""
 
 
 def _module_for(rel: str) -> ModuleType | None:
@@ -75,12 +79,18 @@ def _install(original: FunctionType, source: str) -> None:
 
 
 def _run(items: list[pytest.Item]) -> bool:
-    from _pytest.runner import runtestprotocol
-
-    for item in items:
-        reports = runtestprotocol(item, log=False, nextitem=None)
-        if any(r.failed for r in reports):
+    """Run the items through pytest's setup/call/teardown hooks, without building reports (the child's answer
+    is only pass or fail, and formatting failure reports is what makes a normal run slow)."""
+    for i, item in enumerate(items):
+        nextitem = items[i + 1] if i + 1 < len(items) else None
+        try:
+            item.ihook.pytest_runtest_setup(item=item)
+            item.ihook.pytest_runtest_call(item=item)
+        except pytest.skip.Exception:
+            pass
+        except BaseException:
             return False
+        item.ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
     return True
 
 
@@ -99,23 +109,95 @@ class RepairLoop:
         passing = [by_id[n] for n in job["passing"] if n in by_id]
         module = _module_for(job["file"])
         original = _target(module, job["qualname"]) if module else None
+        gc.collect()
+        gc.freeze()  # keep the collector from touching (and so copying) the parent's pages in each child
         with open(self.results, "a", encoding="utf-8") as out:
             if original is None or not failing:
                 out.write(json.dumps({"fatal": f"cannot find {job['qualname']} or its failing tests"}) + "\n")
                 return True
-            found = validated = 0
-            for cand in job["candidates"]:
-                if time.time() > job["deadline"] or (found and validated >= job["stop_after"]):
-                    break
-                result = self._validate(original, cand["source"], failing, passing, job["timeout"])
-                validated += 1
-                found += result["ok"]
-                out.write(json.dumps({"id": cand["id"], **result}) + "\n")
-                out.flush()
-                if found >= job["max_plausible"]:
-                    break
-            out.write(json.dumps({"done": True, "validated": validated}) + "\n")
+            started = time.monotonic()
+            validated = self._loop(original, failing, passing, out)
+            done = {"done": True, "validated": validated, "loop_seconds": round(time.monotonic() - started, 4)}
+            out.write(json.dumps(done) + "\n")
         return True
+
+    def _loop(self, original: FunctionType, failing: list[pytest.Item], passing: list[pytest.Item], out: Any) -> int:
+        """Screen candidates in batches against the failing tests; confirm each survivor in a fresh child."""
+        job, sources = self.job, [c["source"] for c in self.job["candidates"]]
+        found = validated = index = 0
+        while index < len(sources):
+            if time.time() > job["deadline"] or (found and validated >= job["stop_after"]):
+                break
+            rows, survivor = self._screen(original, sources, index, failing, job["timeout"])
+            if survivor is not None:
+                rows.append((survivor, self._validate(original, sources[survivor], failing, passing, job["timeout"])))
+            for cand_index, row in rows:
+                out.write(json.dumps({"id": job["candidates"][cand_index]["id"], **row}) + "\n")
+                validated += 1
+                found += row["ok"]
+            out.flush()
+            index = max(i for i, _ in rows) + 1 if rows else index + 1
+            if found >= job["max_plausible"]:
+                break
+        return validated
+
+    def _screen(
+        self, original: FunctionType, sources: list[str], start: int, failing: list[pytest.Item], timeout: float
+    ) -> tuple[list[tuple[int, dict[str, Any]]], int | None]:
+        """One child tries up to BATCH candidates against the failing tests only, restoring the original code
+        between them, and stops at the first that passes them (the survivor, confirmed separately). It reports
+        each start and failure on a pipe, so a hang is charged to exactly one candidate."""
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: never returns
+            gc.disable()
+            os.close(read_fd)
+            saved = (original.__code__, original.__defaults__, original.__kwdefaults__)
+            for j in range(start, min(start + BATCH, len(sources))):
+                os.write(write_fd, f"s{j}\n".encode())
+                try:
+                    _install(original, sources[j])
+                    ok = _run(failing)
+                except BaseException:  # the candidate is untrusted code
+                    ok = False
+                os.write(write_fd, f"{'p' if ok else 'f'}{j}\n".encode())
+                if ok:
+                    os._exit(0)
+                original.__code__, original.__defaults__, original.__kwdefaults__ = saved
+            os._exit(0)
+        os.close(write_fd)
+        rows: list[tuple[int, dict[str, Any]]] = []
+        survivor = current = None
+        began, pending = time.monotonic(), b""
+        while True:
+            ready, _, _ = select.select([read_fd], [], [], timeout)
+            now = time.monotonic()
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                if current is not None:
+                    rows.append((current, {"ok": False, "verdict": "timeout", "seconds": round(now - began, 4)}))
+                break
+            chunk = os.read(read_fd, 4096)
+            if not chunk:
+                if current is not None:
+                    rows.append(
+                        (current, {"ok": False, "verdict": "error: child died", "seconds": round(now - began, 4)})
+                    )
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                kind, number = line[:1], int(line[1:])
+                if kind == b"s":
+                    current, began = number, now
+                elif kind == b"f":
+                    rows.append((number, {"ok": False, "verdict": "failed", "seconds": round(now - began, 4)}))
+                    current = None
+                else:
+                    survivor, current = number, None
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+        return rows, survivor
 
     def _validate(
         self,
@@ -129,6 +211,7 @@ class RepairLoop:
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # child: never returns
+            gc.disable()
             os.close(read_fd)
             verdict = "error"
             try:

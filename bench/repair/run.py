@@ -93,23 +93,16 @@ def throughput(program: Path, workdir: Path) -> dict[str, Any]:
     assert site is not None
     cands = rank(site, loc, meta["module"], set())[:THROUGHPUT_CANDIDATES]
     budget = Budget(stop_after=10**6, max_plausible=10**6)
-    rows = _validate_rows(settings, meta, cands, loc, budget)
-    per_candidate = [r["seconds"] for r in rows]
+    verdicts = Validator(settings).validate(meta["module"], meta["function"], cands, loc, time.time() + 300, budget)
+    rows = verdicts.rows
     fresh = _fresh_pytest(root, meta["module"], cands[:FRESH_SAMPLE], loc.failing + loc.passing)
     return {
         "program": program.name,
         "validated": len(rows),
-        "worker_rate": len(rows) / sum(per_candidate) if per_candidate else 0.0,
+        "worker_rate": len(rows) / verdicts.loop_seconds if verdicts.loop_seconds else 0.0,
         "fresh_rate": 1 / fresh,
         "timeouts": [r["seconds"] for r in rows if r["verdict"] == "timeout"],
     }
-
-
-def _validate_rows(
-    settings: Settings, meta: dict[str, Any], cands: list[Candidate], loc: Any, budget: Budget
-) -> list[dict[str, Any]]:
-    verdicts = Validator(settings).validate(meta["module"], meta["function"], cands, loc, time.time() + 300, budget)
-    return verdicts.rows
 
 
 def _fresh_pytest(root: Path, module: str, cands: list[Candidate], tests: list[str]) -> float:
@@ -153,8 +146,8 @@ def hang_cost(workdir: Path) -> float:
     site = make_site(root, "spin.py", "spin")
     assert site is not None
     hang = next(c for c in rank(site, loc, "spin.py", set()) if c.description == "+= -> -=")
-    rows = _validate_rows(settings, {"module": "spin.py", "function": "spin"}, [hang], loc, Budget())
-    return float(rows[0]["seconds"])
+    verdicts = Validator(settings).validate("spin.py", "spin", [hang], loc, time.time() + 60, Budget())
+    return float(verdicts.rows[0]["seconds"])
 
 
 def main() -> int:
