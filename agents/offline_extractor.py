@@ -101,7 +101,7 @@ def _collect(reflection: Reflection, project: ProjectIndex, settings: Settings) 
     for rel, module in project.modules.items():
         for sym in module.symbols:
             if sym.name in called:
-                clues.add((rel, sym.qualname), 4, "called by the failing test")
+                clues.add((rel, sym.qualname), 2, "called by the failing test")
             if any(t.removeprefix("test_").startswith(sym.name) for t in tests) and len(sym.name) > 2:
                 clues.add((rel, sym.qualname), 3, "named by the failing test")
     words: defaultdict[str, int] = defaultdict(int)
@@ -110,7 +110,7 @@ def _collect(reflection: Reflection, project: ProjectIndex, settings: Settings) 
     for rel, module in project.modules.items():
         for sym in module.symbols:
             if sym.qualname in words or (sym.name in words and ("_" in sym.name or len(sym.name) >= 6)):
-                clues.add((rel, sym.qualname), 2 + (2 if rel in files else 0), f"mentions {sym.name}")
+                clues.add((rel, sym.qualname), 5 + (2 if rel in files else 0), f"mentions {sym.name}")
     return clues
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from selfmod.agents.repair_choice import choose
 from selfmod.agents.repair_edits import Candidate
-from selfmod.agents.repair_search import Budget, SearchResult, search
+from selfmod.agents.repair_search import Budget, SearchResult, make_site, search
 from selfmod.config import Settings
 from selfmod.errors import LLMOutputError
 from selfmod.models import BugReport, CodeContext, PatchProposal
@@ -45,7 +46,8 @@ class OfflinePatcher:
             raise LLMOutputError("offline repair needs a failing test that shows the bug; the project's tests all pass")
         if not memory.plausible:
             memory.last = self._search(context, loc, memory.tried)
-            memory.plausible = sorted(memory.last.plausible, key=lambda c: (c.size, -c.prior))
+            site = make_site(self.settings.project_root, context.file, context.qualified_name)
+            memory.plausible = choose(site, memory.last.plausible)
         if not memory.plausible:
             tried = memory.last.validated if memory.last else 0
             raise LLMOutputError(f"offline repair found no candidate that passes the tests ({tried} validated)")

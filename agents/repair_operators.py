@@ -167,7 +167,7 @@ def operator_swaps(site: Site) -> Iterator[Candidate]:
         elif isinstance(node, ast.BoolOp):
             other = " or " if isinstance(node.op, ast.And) else " and "
             text = other.join(site.operand(v) for v in node.values)
-            yield _cand("boolop", f"-> {other.strip()}", node.lineno, [site.replace(node, f"({text})")], 1, 1.0)
+            yield _cand("boolop", f"-> {other.strip()}", node.lineno, [site.replace(node, f"({text})")], 1, 0.7)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub):
             yield _cand(
                 "unary", "drop unary operator", node.lineno, [site.replace(node, site.operand(node.operand))], 1, 0.9
@@ -305,7 +305,7 @@ def replacements(site: Site) -> Iterator[Candidate]:
                         node.lineno,
                         [site.replace(node, f"{site.operand(node.value)}.{other}")],
                         1,
-                        0.6,
+                        0.8,
                     )
     kinds = _return_kinds(site)
     for stmt, _block in _statements(site):
@@ -357,6 +357,50 @@ def guards(site: Site) -> Iterator[Candidate]:
                 )
 
 
+def _loop_bodies(site: Site) -> Iterator[tuple[ast.For | ast.While, list[ast.stmt]]]:
+    for node in ast.walk(site.node):
+        if isinstance(node, ast.For | ast.While):
+            yield node, node.body
+
+
+def accumulators(site: Site) -> Iterator[Candidate]:
+    """Insert a missing accumulator or counter update (`a += b`, `a += 1`, `a.append(b)`) into a loop body."""
+    names, assigned = _names(site)
+    inits: dict[str, str] = {}
+    for stmt, _block in _statements(site):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            value = stmt.value
+            if isinstance(value, ast.Constant) and type(value.value) in (int, float):
+                inits[stmt.targets[0].id] = "number"
+            elif isinstance(value, ast.List | ast.Set) and not value.elts:
+                inits[stmt.targets[0].id] = "list" if isinstance(value, ast.List) else "set"
+    for loop, body in _loop_bodies(site):
+        loop_vars = (
+            [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)] if isinstance(loop, ast.For) else []
+        )
+        sources = [*loop_vars, *(n for n in names if n in assigned and n not in inits)]
+        for acc, kind in inits.items():
+            codes = [f"{acc} += 1"] if kind == "number" else []
+            for src in dict.fromkeys(sources):
+                if src == acc:
+                    continue
+                if kind == "number":
+                    codes.append(f"{acc} += {src}")
+                else:
+                    codes.append(f"{acc}.{'append' if kind == 'list' else 'add'}({src})")
+            for code in codes:
+                for target in (body[0], body[-1]):
+                    where = "start" if target is body[0] else "end"
+                    edit = site.insert_before(target, code) if where == "start" else _insert_after(site, target, code)
+                    yield _cand("accumulate", f"{code} at the {where} of the loop", target.lineno, [edit], 2, 0.6)
+
+
+def _insert_after(site: Site, stmt: ast.stmt, code: str) -> Edit:
+    assert stmt.end_lineno is not None
+    indent = leading_ws(site.lines[stmt.lineno - 1])
+    return Edit((stmt.end_lineno + 1, 0), (stmt.end_lineno + 1, 0), indent + code + "\n")
+
+
 def statements(site: Site) -> Iterator[Candidate]:
     """Delete a statement; insert a copy of another statement (also with one name changed)."""
     stmts = list(_statements(site))
@@ -394,35 +438,58 @@ def statements(site: Site) -> Iterator[Candidate]:
                 )
 
 
+def _module_functions(site: Site) -> list[str]:
+    """Module-level functions taking one positional argument (candidates for wrapping an expression)."""
+    tree = ast.parse(site.text)
+    return [
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef) and len(n.args.args) - len(n.args.defaults) == 1 and n.name != site.node.name
+    ]
+
+
+def _self_attributes(site: Site) -> list[str]:
+    """`self.x` expressions used in the function's class (operands for new binary expressions)."""
+    if not site.symbol.parent or not site.node.args.args or site.node.args.args[0].arg != "self":
+        return []
+    found = {f"self.{n.attr}" for n in ast.walk(ast.parse(site.text)) if isinstance(n, ast.Attribute)
+             and isinstance(n.value, ast.Name) and n.value.id == "self"}  # fmt: skip
+    return sorted(found)[:8]
+
+
 def widenings(site: Site) -> Iterator[Candidate]:
     """New binary expressions, wrappers, slices of a name, literals replaced by small structures."""
     names, _locals = _names(site)
     values = [n for n in names if n not in BUILTINS][:8]
+    operands = [*values, *_self_attributes(site), "1", "2"]
+    wrappers = [
+        "max(0, {})",
+        "abs({})",
+        "len({})",
+        "min({})",
+        "max({})",
+        *(f + "({})" for f in _module_functions(site)),
+    ]
     for node, parent in _exprs(site):
         if isinstance(parent, ast.Call) and parent.func is node:
             continue
         text = site.operand(node)
-        if isinstance(node, ast.Name | ast.Call | ast.Subscript | ast.BinOp) and not isinstance(
+        if isinstance(node, ast.Name | ast.Call | ast.Subscript | ast.BinOp | ast.Attribute) and not isinstance(
             getattr(node, "ctx", None), ast.Store
         ):
-            for wrapped in (
-                f"max(0, {site.seg(node)})",
-                f"abs({site.seg(node)})",
-                f"len({site.seg(node)})",
-                f"min({site.seg(node)})",
-                f"max({site.seg(node)})",
-            ):
+            for wrapper in wrappers:
+                wrapped = wrapper.format(site.seg(node))
                 yield _cand("wrap", wrapped, node.lineno, [site.replace(node, wrapped)], 2, 0.3)
-            for other in [*values, "1", "2"]:
+            for other in operands:
                 if other != site.seg(node):
-                    for op in ("+", "-", "*"):
+                    for op in ("+", "-", "*", "%", "//"):
                         yield _cand(
                             "binop_new",
                             f"{site.seg(node)} {op} {other}",
                             node.lineno,
                             [site.replace(node, f"({text} {op} {other})")],
                             2,
-                            0.25,
+                            0.25 if op in "+-*" else 0.15,
                         )
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             for sl in ("[1:]", "[:-1]", "[::-1]"):
@@ -459,4 +526,4 @@ def widenings(site: Site) -> Iterator[Candidate]:
                 yield _cand("literal", f"{node.value!r} -> {repl}", node.lineno, [site.replace(node, repl)], 1, 0.3)
 
 
-OPERATORS = (operator_swaps, off_by_one, swaps, guards, replacements, statements, widenings)
+OPERATORS = (operator_swaps, off_by_one, swaps, guards, replacements, accumulators, statements, widenings)

@@ -33,8 +33,8 @@ class Budget:
 
     candidates: int = 2000
     seconds: float = 120.0
-    stop_after: int = 60
-    max_plausible: int = 5
+    stop_after: int = 300
+    max_plausible: int = 25
     pair_lines: int = 3
     pair_pool: int = 40
 
