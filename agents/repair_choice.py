@@ -7,6 +7,9 @@ used for an element, a container for a scalar), or it already appears in the sam
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
+from collections import Counter
 
 from selfmod.agents.repair_edits import Candidate, Site
 
@@ -64,6 +67,30 @@ def penalty(site: Site, cand: Candidate) -> int:
     return score
 
 
+def _bigrams(text: str) -> Counter[tuple[str, str]]:
+    tokens: list[str] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.NAME, tokenize.OP, tokenize.NUMBER):
+                tokens.append(tok.string)
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return Counter(zip(tokens, tokens[1:], strict=False))
+
+
+def naturalness(site: Site, cand: Candidate) -> float:
+    """Share of the token pairs the edit introduces that already occur in the file (code that looks like its
+    neighbours is more likely the intended fix)."""
+    old = "\n".join(site.lines[site.symbol.start - 1 : site.symbol.end])
+    new_pairs = _bigrams(cand.source) - _bigrams(old)
+    if not new_pairs:
+        return 1.0
+    known = _bigrams(site.text)
+    return sum(1 for pair in new_pairs if known[pair]) / len(new_pairs)
+
+
 def choose(site: Site | None, plausible: list[Candidate]) -> list[Candidate]:
-    """Plausible candidates, best first: fewest warning signs, then smallest edit, then highest prior."""
-    return sorted(plausible, key=lambda c: (penalty(site, c) if site else 0, c.size, -c.prior))
+    """Plausible candidates, best first: fewest warning signs, smallest edit, most natural, highest prior."""
+    if site is None:
+        return sorted(plausible, key=lambda c: (c.size, -c.prior))
+    return sorted(plausible, key=lambda c: (penalty(site, c), c.size, -naturalness(site, c), -c.prior))
