@@ -1,7 +1,9 @@
 """Choosing among plausible repairs: the smallest edit, minus edits that look like overfitting.
 
-Two generic warning signs for a name replacement: the new name plays another role in the function (an index
-used for an element, a container for a scalar), or it already appears in the same statement (`x.append(x)`).
+Warning signs for a name replacement: the new name plays another role in the function (an index used for an
+element, a container for a scalar); it already appears in the same statement without being computed from the
+old name (`x <= px` where `py` was meant); or the edit makes a call use one name as both receiver and argument
+(`x.append(x)`). Ties go to the higher prior, then to code that looks like the rest of the file.
 """
 
 from __future__ import annotations
@@ -56,15 +58,48 @@ def penalty(site: Site, cand: Candidate) -> int:
     score = 0
     if known.get(old) and known.get(new) and not known[old] & known[new]:
         score += 1
-    holding = [
-        s
-        for s in ast.walk(site.node)
-        if isinstance(s, ast.stmt) and s is not site.node and s.lineno <= cand.line <= (s.end_lineno or s.lineno)
-    ]
-    statement = max(holding, key=lambda s: s.lineno, default=None)
-    if statement is not None and any(isinstance(n, ast.Name) and n.id == new for n in ast.walk(statement)):
+    statement = _statement_at(site.node, cand.line)
+    in_statement = statement is not None and any(isinstance(n, ast.Name) and n.id == new for n in ast.walk(statement))
+    if in_statement and not _related(site.node, old, new):
+        score += 1
+    new_fn = ast.parse(str(cand.extra.get("def", "")) or "pass")
+    if _self_calls(new_fn) > _self_calls(site.node):
         score += 1
     return score
+
+
+def _self_calls(fn: ast.AST) -> int:
+    """How many calls use one name as both receiver and argument (`x.append(x)`)."""
+    count = 0
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+        ):
+            receiver = node.func.value.id
+            count += any(isinstance(a, ast.Name) and a.id == receiver for a in node.args)
+    return count
+
+
+def _related(fn: ast.AST, a: str, b: str) -> bool:
+    """True when one name is computed from the other (`word = normalize(raw)`)."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            targets = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            sources = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            if (a in targets and b in sources) or (b in targets and a in sources):
+                return True
+    return False
+
+
+def _statement_at(fn: ast.AST, line: int) -> ast.stmt | None:
+    holding = [
+        s
+        for s in ast.walk(fn)
+        if isinstance(s, ast.stmt) and s is not fn and s.lineno <= line <= (s.end_lineno or s.lineno)
+    ]
+    return max(holding, key=lambda s: s.lineno, default=None)
 
 
 def _bigrams(text: str) -> Counter[tuple[str, str]]:
@@ -90,7 +125,7 @@ def naturalness(site: Site, cand: Candidate) -> float:
 
 
 def choose(site: Site | None, plausible: list[Candidate]) -> list[Candidate]:
-    """Plausible candidates, best first: fewest warning signs, smallest edit, most natural, highest prior."""
+    """Plausible candidates, best first: fewest warning signs, smallest edit, highest prior, most natural."""
     if site is None:
         return sorted(plausible, key=lambda c: (c.size, -c.prior))
-    return sorted(plausible, key=lambda c: (penalty(site, c), c.size, -naturalness(site, c), -c.prior))
+    return sorted(plausible, key=lambda c: (penalty(site, c), c.size, -c.prior, -naturalness(site, c)))
