@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test lint format types ci demo
+.PHONY: dev test lint format types ci demo bench
 
 dev:
 	python3 -m venv $(VENV)
@@ -27,3 +27,6 @@ demo:
 
 ci:
 	bash .ci/run
+
+bench:
+	$(VENV)/bin/python bench/repair/run.py --json bench/results.json

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import tokenize
 from collections import Counter
 
@@ -110,7 +111,7 @@ def _bigrams(text: str) -> Counter[tuple[str, str]]:
                 tokens.append(tok.string)
     except (tokenize.TokenError, SyntaxError, IndentationError):
         pass
-    return Counter(zip(tokens, tokens[1:], strict=False))
+    return Counter(itertools.pairwise(tokens))
 
 
 def naturalness(site: Site, cand: Candidate) -> float:

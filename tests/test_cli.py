@@ -30,7 +30,11 @@ def test_demo_runs_offline_and_shows_the_fix(tmp_path: Path) -> None:
         assert shown in out, shown
     assert "audit chain intact: True" in out
     patched = (tmp_path / "demo" / "llm.py").read_text()
-    assert '    if not text:\n        return ""\n    return text.split()[0].upper()' in patched
+    assert "    if not text:\n" in patched and patched.count("def dummy_function(text):") == 1
+    namespace: dict[str, object] = {}
+    exec(compile(patched, "llm.py", "exec"), namespace)
+    fixed = namespace["dummy_function"]
+    assert fixed("") == "" and fixed("hello world") == "HELLO"  # type: ignore[operator]
     records = [json.loads(line) for line in (tmp_path / "demo" / ".selfmod" / "audit.jsonl").read_text().splitlines()]
     assert [r["status"] for r in records] == ["applying", "applied"] and records[-1]["model"] == "offline"
 
