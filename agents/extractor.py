@@ -62,6 +62,7 @@ class LLMExtractor:
             if report.function.strip().lower() == NO_BUG:
                 return Extraction(None, "no_bug", report.summary, usage)
             problem = locate_problem(report, project)
+            log_bug_report.invoke(report.model_dump(mode="json"))  # a tool run in the trace
             if not problem:
                 return Extraction(
                     report.model_copy(update={"filename": report.filename.removeprefix("./")}), usage=usage

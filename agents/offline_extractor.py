@@ -16,6 +16,7 @@ from selfmod.config import Settings
 from selfmod.models import BugReport, Reflection, Severity
 from selfmod.protocols import Extraction
 from selfmod.tools.code_index import ModuleIndex, Symbol, index_source
+from selfmod.tools.llm_tools import log_bug_report
 from selfmod.tools.localize import Localization, localize
 from selfmod.tools.project_index import ProjectIndex, index_project, python_files
 from selfmod.tools.source_text import read_source
@@ -153,6 +154,7 @@ class OfflineExtractor:
             evidence=clues.evidence[(rel, qualname)][:5],
             confidence=round(min(1.0, best / 12), 2),
         )
+        log_bug_report.invoke(report.model_dump(mode="json"))  # a tool run in the trace
         return Extraction(report)
 
 

@@ -16,6 +16,7 @@ from selfmod.config import Settings
 from selfmod.errors import LLMOutputError
 from selfmod.models import BugReport, CodeContext, PatchProposal
 from selfmod.protocols import Proposal
+from selfmod.tools.llm_tools import propose_code_patch
 from selfmod.tools.localize import Localization, localize
 
 
@@ -68,6 +69,7 @@ class OfflinePatcher:
             new_code=winner.source,
             explanation=explanation,
         )
+        propose_code_patch.invoke(proposal.model_dump(mode="json"))  # a tool run in the trace
         return Proposal(proposal, runners_up=[_summary(c, stats.original_source) for c in runners_up])
 
     def _search(self, context: CodeContext, loc: Localization, tried: set[str]) -> SearchResult:

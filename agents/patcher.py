@@ -42,4 +42,5 @@ class LLMPatcher:
             PatchProposal,
             self.policy,
         )
+        propose_code_patch.invoke(answer.args.model_dump(mode="json"))  # a tool run in the trace
         return Proposal(answer.args, answer.usage)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from langchain_core.tools import StructuredTool
+
 from selfmod.agents.critic import review_proposal
 from selfmod.config import Settings
 from selfmod.errors import CodeIndexError, InputError, LLMError, SelfmodError
@@ -75,6 +77,12 @@ class ItemNodes:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+
+        def sandbox_test_run(file: str, new_text: str) -> str:
+            """Run the project's tests on a sandbox copy with `file` replaced by `new_text`."""
+            return deps.tester.evaluate(file, new_text).model_dump_json()
+
+        self.sandbox_tool = StructuredTool.from_function(sandbox_test_run, name="sandbox_test_run")
 
     def _out_of_time(self, state: SelfmodState) -> bool:
         return self.deps.clock() - state.get("started_at", self.deps.clock()) > self.deps.settings.run_time_budget
@@ -169,7 +177,9 @@ class ItemNodes:
     def test_patch(self, state: SelfmodState) -> Update:
         started = self.deps.clock()
         context = CodeContext.model_validate(state["context"])
-        run = self.deps.tester.evaluate(context.file, str(state["new_text"]))
+        run = TestRun.model_validate_json(
+            self.sandbox_tool.invoke({"file": context.file, "new_text": state["new_text"]})
+        )
         attempts = int(state.get("attempts") or 0)
         update: Update = {
             "test_run": run.model_dump(mode="json"),

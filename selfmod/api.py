@@ -16,6 +16,7 @@ from selfmod.config import load_settings
 from selfmod.graph.build import build_graph
 from selfmod.graph.checkpoint import sqlite_checkpointer
 from selfmod.model_spec import build_model
+from selfmod.tools.traces import tracer_for
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 Decide = Callable[[list[dict[str, Any]]], bool | dict[str, bool] | None]
@@ -24,9 +25,13 @@ OnUpdate = Callable[[str, dict[str, Any]], None]
 RECURSION_LIMIT = 10_000
 
 
-def run_config(thread_id: str) -> RunnableConfig:
-    """The LangGraph config of a run: its thread and a recursion limit large enough for many reflections."""
-    return {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
+def run_config(thread_id: str, state_dir: Path | None = None) -> RunnableConfig:
+    """The LangGraph config of a run: its thread, a recursion limit large enough for many reflections, and the
+    project's local tracer (when `state_dir` is given)."""
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": RECURSION_LIMIT}
+    if state_dir is not None:
+        config["callbacks"] = [tracer_for(state_dir)]
+    return config
 
 
 def pending_patches(graph: Graph, config: RunnableConfig) -> list[dict[str, Any]]:
@@ -111,7 +116,7 @@ def run_self_modification(
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=resolve_model(model), settings=settings, checkpointer=saver)
         payload: dict[str, Any] = {} if reflections is None else {"reflections": reflections}
-        values = drive(graph, payload, run_config(thread))
+        values = drive(graph, payload, run_config(thread, settings.state_dir))
     values["thread_id"] = thread
     return values
 
@@ -123,7 +128,7 @@ def resume_self_modification(
     settings = load_settings(Path(project))
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=resolve_model(model), settings=settings, checkpointer=saver)
-        config = run_config(thread_id)
+        config = run_config(thread_id, settings.state_dir)
         payload: Command[Any] | None = (
             Command(resume=approve) if approve is not None and pending_patches(graph, config) else None
         )

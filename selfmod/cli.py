@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from selfmod.cli_run import execute
+from selfmod.cli_trace import trace_app
 from selfmod.config import Settings, load_settings
 from selfmod.demo import run_demo
 from selfmod.errors import InputError, SelfmodError
@@ -31,6 +32,8 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+app.add_typer(trace_app, name="trace")
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project selfmod works on.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]

@@ -130,7 +130,7 @@ def execute(
     decide = ask_in_terminal(console) if interactive else None
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=model, settings=settings, checkpointer=saver, llm_critic=settings.llm_critic)
-        config = run_config(thread)
+        config = run_config(thread, settings.state_dir)
         start: Any = payload or {}
         if resume:
             start = _resume_payload(graph, config, thread, approve, decide, settings)

@@ -89,7 +89,7 @@ def run_demo(root: Path, console: Console) -> int:
 
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=None, settings=settings, checkpointer=saver)
-        values = drive(graph, {}, run_config("demo"), on_update=on_update)
+        values = drive(graph, {}, run_config("demo", settings.state_dir), on_update=on_update)
     [result] = values["results"]
     record = AuditLog(settings.state_dir).find(result.get("audit_id") or "")
     if result["status"] != "applied" or record is None:
