@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_graph import BUG, FIX, patch, settings_for
+from test_graph import BUG, FIX, patch
 
 import selfmod
 from selfmod.demo import write_sample_project
