@@ -78,11 +78,13 @@ def drive(
     Returns the final state values plus `awaiting` (patches still waiting for a decision) and `results`
     completed with an `awaiting_approval` entry for each of those.
     """
+    head = _head(config)
     while True:
         for chunk in graph.stream(payload, config, stream_mode="updates"):
             for node, update in chunk.items():
                 if on_update is not None and isinstance(update, dict):
                     on_update(node, update)
+        config = head  # after a replay from an old checkpoint, follow the new branch's head
         waiting = pending_patches(graph, config)
         decision = decide(waiting) if waiting and decide is not None else None
         if not waiting or decision is None:
@@ -96,6 +98,12 @@ def drive(
 def resolve_model(model: BaseChatModel | str | None) -> BaseChatModel | None:
     """A chat model from a model or a spec (`openai:<name>`, `offline`); None picks the default."""
     return model if isinstance(model, BaseChatModel) else build_model(model)
+
+
+def _head(config: RunnableConfig) -> RunnableConfig:
+    """The same config without a pinned checkpoint (so it names the thread's latest state)."""
+    configurable = {k: v for k, v in (config.get("configurable") or {}).items() if k != "checkpoint_id"}
+    return {**config, "configurable": configurable}
 
 
 def run_self_modification(

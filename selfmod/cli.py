@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from selfmod.cli_run import execute
+from selfmod.cli_step import history, replay, step
 from selfmod.cli_trace import trace_app
 from selfmod.config import Settings, load_settings
 from selfmod.demo import run_demo
@@ -34,6 +35,9 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 app.add_typer(trace_app, name="trace")
+app.command()(step)
+app.command()(history)
+app.command()(replay)
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project selfmod works on.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]

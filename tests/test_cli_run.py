@@ -207,3 +207,37 @@ def test_in_a_terminal_the_diff_is_shown_and_the_answer_decides(project: Path, t
     assert child.exitstatus == 0
     assert "applied" in after
     assert (project / "llm.py").read_text() == FIXED_FILE
+
+
+def test_history_lists_checkpoints_and_replay_forks_from_one(project: Path) -> None:
+    from selfmod.config import Settings
+    from selfmod.graph.build import build_graph
+    from selfmod.graph.checkpoint import sqlite_checkpointer
+
+    with serve([tool("log_bug_report", **BUG), proposal(FIX)]) as stub:
+        proc = selfmod(
+            "run", "--project", str(project), "--model", "openai:stub", "--json", cwd=project, base_url=stub.base_url
+        )
+    thread = json.loads(proc.stdout)["thread_id"]
+    listed = selfmod("history", thread, "--project", str(project), cwd=project)
+    assert listed.returncode == 0, listed.stderr
+    settings = Settings(project_root=project)
+    with sqlite_checkpointer(settings) as saver:
+        graph = build_graph(model=None, settings=settings, checkpointer=saver)
+        snaps = list(graph.get_state_history({"configurable": {"thread_id": thread}}))
+    before_test = next(s for s in snaps if s.next == ("test_patch",))
+    checkpoint = before_test.config["configurable"]["checkpoint_id"]
+    assert checkpoint in listed.stdout and "test_patch" in listed.stdout
+    replayed = selfmod(
+        "replay", thread, "--from", checkpoint, "--project", str(project), "--model", "offline", cwd=project
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert "awaiting_approval" in replayed.stdout
+    with sqlite_checkpointer(settings) as saver:
+        graph = build_graph(model=None, settings=settings, checkpointer=saver)
+        after = list(graph.get_state_history({"configurable": {"thread_id": thread}}))
+    assert len(after) > len(snaps)
+    assert {s.config["configurable"]["checkpoint_id"] for s in snaps} <= {
+        s.config["configurable"]["checkpoint_id"] for s in after
+    }
+    assert (project / "llm.py").read_text() == LLM_PY
