@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -100,6 +101,14 @@ class ScriptedChatModel(BaseChatModel):
         }
         message.response_metadata = {"model_name": self.model_name}
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    @classmethod
+    def from_file(cls, path: Path) -> ScriptedChatModel:
+        """A model answering from a JSON list of `{"tool": name, "args": {...}}` or `{"text": "..."}` items."""
+        items = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(
+            responses=[tool_call(i["tool"], **i.get("args", {})) if "tool" in i else i.get("text", "") for i in items]
+        )
 
     def transcript(self) -> str:
         """Every call's messages as text (handy in assertion messages)."""
