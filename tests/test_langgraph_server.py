@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "LANGSMITH_TRACING": "false",
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
-    log = (workdir / "server.log").open("w")  # noqa: SIM115 - open for the server's whole life
+    log = (workdir / "server.log").open("w")
     proc = subprocess.Popen(
         [
             langgraph,
