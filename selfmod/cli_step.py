@@ -30,7 +30,9 @@ from selfmod.errors import InputError
 from selfmod.graph.build import build_graph
 from selfmod.graph.checkpoint import sqlite_checkpointer
 from selfmod.model_spec import build_model
+from selfmod.models import CodeContext, PatchProposal
 from selfmod.tools.apply import unified_diff
+from selfmod.tools.patch_engine import apply_proposal
 from selfmod.tools.source_text import read_source
 
 STEP_NODES = ["extract_bug", "locate", "write_patch", "review_patch", "test_patch", "apply_patch"]
@@ -39,10 +41,15 @@ ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project s
 ModelOpt = Annotated[str | None, typer.Option(help="openai:<name> or offline (default: from the environment).")]
 
 
+_SEEN: dict[str, Any] = {}
+
+
 def show_update(node: str, update: dict[str, Any], settings: Settings) -> None:
     """What a node changed, in a form a person reads quickly."""
     if not isinstance(update, dict):
         return
+    if update.get("context"):
+        _SEEN["context"] = update["context"]
     console.rule(f"[bold]{node}[/bold]")
     if update.get("item"):
         console.print(Panel(update["item"]["reflection"]["reflection"], title=f"reflection {update['item']['id']}"))
@@ -57,7 +64,7 @@ def show_update(node: str, update: dict[str, Any], settings: Settings) -> None:
     if update.get("proposal"):
         proposal = update["proposal"]
         console.print(f"proposal: {proposal['explanation']}")
-        console.print(Syntax(proposal["new_code"], "python"))
+        console.print(Syntax(_proposal_diff(proposal, settings), "diff"))
     if update.get("verdict"):
         rejections = update["verdict"].get("rejections") or []
         console.print("critic: [green]accepted[/green]" if not rejections else "critic: [red]rejected[/red]")
@@ -75,6 +82,18 @@ def show_update(node: str, update: dict[str, Any], settings: Settings) -> None:
         console.print(f"outcome: [bold]{update['outcome']}[/bold] {update.get('message') or ''}")
     for result in update.get("results") or []:
         console.print(f"result: {result['reflection_id']} -> [bold]{result['status']}[/bold]")
+
+
+def _proposal_diff(proposal: dict[str, Any], settings: Settings) -> str:
+    """The proposal as a diff against the target's current text (what the engine will make of it)."""
+    context = _SEEN.get("context")
+    if context is not None:
+        ctx = CodeContext.model_validate(context)
+        source = read_source(settings.project_root / ctx.file)[0]
+        outcome = apply_proposal(PatchProposal.model_validate(proposal), ctx, source, enforce_scope=False)
+        if outcome.new_text is not None:
+            return unified_diff(ctx.file, source, outcome.new_text)
+    return str(proposal["new_code"])
 
 
 def _edit(code: str) -> str:

@@ -110,6 +110,7 @@ def test_step_edit_approve_quit_and_continue(tmp_path: Path) -> None:
                     second.send("c")
             assert "EXIT=0" in screen, screen[-3000:]
             assert "bug report: llm.py :: dummy_function" in screen
+            assert "+    words = text.split()" in screen  # the proposal shown as a diff
             assert "critic: accepted" in screen and "tests: 3 passed, 0 failed" in screen
             assert "applied" in screen.split("EXIT=")[0]
         finally:
