@@ -110,6 +110,33 @@ def apply_patch(
         return record
 
 
+def create_file(
+    settings: Settings, audit: AuditLog, rel_path: str, text: str, base: AuditRecord | None = None
+) -> AuditRecord:
+    """Create a new file (a self-created module) atomically; refused when the file exists or selfmod is off."""
+    root = settings.project_root.resolve()
+    rel = relative_path(root, rel_path)
+    record = (base or AuditRecord(id="", timestamp="", status="")).model_copy(update={"file": rel, "timestamp": ""})
+    with project_lock(settings.state_dir):
+        reason = is_disabled(settings)
+        if reason:
+            return audit.append(record.model_copy(update={"status": "disabled", "message": f"not created: {reason}"}))
+        if (root / rel).exists():
+            return audit.append(record.model_copy(update={"status": "file_exists", "message": f"{rel} already exists"}))
+        atomic_write_bytes(root / rel, text.encode("utf-8"))
+        commit = None
+        if settings.git_commit and is_repo(root):
+            commit = commit_file(root, rel, f"selfmod: add {rel} (audit {record.id or 'new'})")
+        fields = {
+            "status": "applied",
+            "hash_after": sha256_bytes(text.encode("utf-8")),
+            "diff": unified_diff(rel, "", text),
+            "commit": commit,
+            "message": f"created {rel}",
+        }
+        return audit.append(record.model_copy(update=fields))
+
+
 def _note_success(settings: Settings, record: AuditRecord) -> None:
     where = (record.file or "?") + (f" ({record.bug_report.function})" if record.bug_report else "")
     note = Reflection(
