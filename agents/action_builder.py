@@ -95,9 +95,8 @@ class ActionBuilder:
                 [sys.executable, "-c", CHECK, str(ws.project / rel)], ws.project, ws.env, sandbox.limits(60)
             )
         if run.exit_code != 0:
-            return [
-                f"the module does not import: {run.output.strip().splitlines()[-1] if run.output.strip() else run.exit_code}"
-            ]
+            last = run.output.strip().splitlines()[-1] if run.output.strip() else f"exit code {run.exit_code}"
+            return [f"the module does not import: {last}"]
         classes = json.loads(run.output.strip().splitlines()[-1])
         if not classes:
             return ["the module defines no Action subclass"]
