@@ -19,12 +19,31 @@ from selfmod.models import (
 )
 
 if TYPE_CHECKING:
+    from selfmod.agents.action_builder import ActionBuilder
+    from selfmod.agents.hypothesiser import (
+        ExperimentVerdict,
+        Hypothesis,
+        analyze_experiment_outcome,
+        generate_hypothesis,
+        reflection_from_hypothesis,
+    )
     from selfmod.api import resume_self_modification, run_self_modification
     from selfmod.graph.build import build_graph
+    from selfmod.tools.action_registry import ActionRegistry
+    from selfmod.tools.actions import Action, ActionError
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Action": "selfmod.tools.actions",
+    "ActionError": "selfmod.tools.actions",
+    "ActionRegistry": "selfmod.tools.action_registry",
+    "ActionBuilder": "selfmod.agents.action_builder",
+    "Hypothesis": "selfmod.agents.hypothesiser",
+    "ExperimentVerdict": "selfmod.agents.hypothesiser",
+    "generate_hypothesis": "selfmod.agents.hypothesiser",
+    "analyze_experiment_outcome": "selfmod.agents.hypothesiser",
+    "reflection_from_hypothesis": "selfmod.agents.hypothesiser",
     "build_graph": "selfmod.graph.build",
     "run_self_modification": "selfmod.api",
     "resume_self_modification": "selfmod.api",
@@ -41,9 +60,15 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Action",
+    "ActionBuilder",
+    "ActionError",
+    "ActionRegistry",
     "AuditRecord",
     "BugReport",
     "CodeContext",
+    "ExperimentVerdict",
+    "Hypothesis",
     "PatchProposal",
     "Reflection",
     "Rejection",
@@ -53,8 +78,11 @@ __all__ = [
     "TestRun",
     "Verdict",
     "__version__",
+    "analyze_experiment_outcome",
     "build_graph",
+    "generate_hypothesis",
     "load_settings",
+    "reflection_from_hypothesis",
     "resume_self_modification",
     "run_self_modification",
 ]

@@ -25,6 +25,8 @@ class Discovery:
 
 def instantiate(cls: type[Action], deps: dict[str, Any]) -> Action:
     """Create an action, passing only the dependencies its constructor accepts."""
+    if cls.__init__ is object.__init__:
+        return cls()
     accepted = inspect.signature(cls.__init__).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
     return cls(**{k: v for k, v in deps.items() if takes_any or k in accepted})
