@@ -92,7 +92,7 @@ def statistical_hypothesis(state: Any) -> Hypothesis | None:
     for kind, mood, ok in samples:
         groups[(kind, mood)].append(ok)
         groups[(kind, "*")].append(ok)
-    best: tuple[float, str, str, float, float, int] | None = None
+    best: tuple[tuple[float, bool], str, str, float, float, int] | None = None
     for (kind, mood), results in groups.items():
         if mood == "*" or len(results) < 2:
             continue
@@ -100,9 +100,9 @@ def statistical_hypothesis(state: Any) -> Hypothesis | None:
         if len(others) < 2:
             continue
         rate, rest = sum(results) / len(results), sum(others) / len(others)
-        strength = abs(rate - rest) * math.sqrt(min(len(results), len(others)))
+        strength = (round(abs(rate - rest) * math.sqrt(min(len(results), len(others))), 9), rate < rest)
         if abs(rate - rest) >= MIN_GAP and (best is None or strength > best[0]):
-            best = (strength, kind, mood, rate, rest, len(results))
+            best = (strength, kind, mood, rate, rest, len(results))  # ties go to the worse case: problems matter
     if best is None:
         return None
     _, kind, mood, rate, rest, count = best
