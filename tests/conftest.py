@@ -65,6 +65,18 @@ def test_clamp():
 
 
 @pytest.fixture
+def seed_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The seed's own example: dummy_function in llm.py fails on empty input; tests expose it."""
+    from selfmod.demo import write_sample_project
+
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    root = tmp_path / "agent"
+    root.mkdir()
+    write_sample_project(root)
+    return root
+
+
+@pytest.fixture
 def calc_project(tmp_path: Path) -> Path:
     """A project with a bug in calc.mean (empty input), its tests, and one reflection about it."""
     import json

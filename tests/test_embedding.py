@@ -14,7 +14,7 @@ from test_graph import BUG, FIX, FIXED_FILE, patch, settings_for
 from typing_extensions import TypedDict
 
 from selfmod.agents.tool_calling import CallPolicy
-from selfmod.demo import LLM_PY, write_sample_project
+from selfmod.demo import LLM_PY
 from selfmod.graph.build import build_graph
 from selfmod.testing import ScriptedChatModel, tool_call
 
@@ -27,12 +27,8 @@ class Host(TypedDict, total=False):
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    root = tmp_path / "agent"
-    root.mkdir()
-    write_sample_project(root)
-    return root
+def project(seed_project: Path) -> Path:
+    return seed_project
 
 
 def host_graph(project: Path, model: ScriptedChatModel) -> Any:

@@ -7,14 +7,13 @@ import operator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
-import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
 from selfmod.agents.tool_calling import CallPolicy
 from selfmod.config import Settings
-from selfmod.demo import LLM_PY, write_sample_project
+from selfmod.demo import LLM_PY
 from selfmod.graph.build import build_graph
 from selfmod.testing import ScriptedChatModel, broken_tool_call, tool_call
 from selfmod.tools.audit import AuditLog
@@ -35,16 +34,6 @@ def patch(code: str, start: int = 4, end: int = 6) -> Any:
     return tool_call(
         "propose_code_patch", filename="llm.py", start_line=start, end_line=end, new_code=code, explanation="fix"
     )
-
-
-@pytest.fixture
-def seed_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The seed's own example: dummy_function in llm.py fails on empty input; tests expose it."""
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    root = tmp_path / "agent"
-    root.mkdir()
-    write_sample_project(root)
-    return root
 
 
 def settings_for(root: Path, **kw: Any) -> Settings:

@@ -10,7 +10,7 @@ from openai_stub import http_error, malformed, serve, slow, tool
 from test_graph import BUG, FIX, FIXED_FILE, settings_for
 
 from selfmod.agents.tool_calling import CallPolicy
-from selfmod.demo import LLM_PY, write_sample_project
+from selfmod.demo import LLM_PY
 from selfmod.graph.build import build_graph
 from selfmod.tools.audit import AuditLog
 
@@ -20,12 +20,8 @@ BREAKS = 'def dummy_function(text):\n    """Return the first word of the text, u
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    root = tmp_path / "agent"
-    root.mkdir()
-    write_sample_project(root)
-    return root
+def project(seed_project: Path) -> Path:
+    return seed_project
 
 
 def client(base_url: str, streaming: bool) -> ChatOpenAI:

@@ -17,7 +17,6 @@ import pytest
 from test_graph import BUG, FIX, patch
 
 import selfmod
-from selfmod.demo import write_sample_project
 from selfmod.testing import ScriptedChatModel, tool_call
 from selfmod.tools.traces import TRACES, TraceStore
 
@@ -31,14 +30,10 @@ LANGSMITH_VARS = (
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+def project(seed_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in LANGSMITH_VARS:
         monkeypatch.delenv(var, raising=False)
-    root = tmp_path / "agent"
-    root.mkdir()
-    write_sample_project(root)
-    return root
+    return seed_project
 
 
 def run_scripted(project: Path, secret: str = "") -> dict[str, Any]:
