@@ -19,7 +19,9 @@ from test_graph import BUG, FIX
 from selfmod.demo import LLM_PY, write_sample_project
 from selfmod.tools.audit import AuditLog
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None and not os.environ.get("CI"), reason="tmux not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None and not os.environ.get("CI"), reason="tmux is not installed (apt-get install tmux)"
+)
 
 EDITOR_SCRIPT = """import sys, pathlib
 p = pathlib.Path(sys.argv[1])

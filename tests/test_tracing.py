@@ -156,7 +156,9 @@ def test_cli_list_show_and_html_export_rendered_in_chromium(project: Path, tmp_p
     )
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        pytest.fail("headless Chromium is needed for this test (apt-get install chromium); .ci/run installs it")
+        if os.environ.get("CI"):
+            pytest.fail("headless Chromium is needed in CI (.ci/run installs Debian's chromium)")
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}"]  # fmt: skip
     dom = subprocess.run(
