@@ -16,6 +16,7 @@ from selfmod.errors import CodeIndexError
 from selfmod.models import CodeContext, PatchProposal, Rejection, RejectionCode
 from selfmod.tools.code_cleanup import Snippet, candidates, dedent_lines, parses, trim_to_parse
 from selfmod.tools.code_index import ModuleIndex, Symbol, index_source
+from selfmod.tools.patch_targets import end_with_comments, find_target, is_whole_file, proposal_range
 from selfmod.tools.placeholders import lazy_comment_problems, stub_problems
 from selfmod.tools.reindent import reindent
 from selfmod.tools.source_text import (
@@ -123,14 +124,14 @@ class _Builder:
                     self.notes.append(f"dropped {head + tail} line(s) of prose or copied context around the code")
         if parses(_text(code)):
             code_index = index_source(_text(code))
-            target = _find_target(code_index, self.sym) or self._renamed(code_index)
+            target = find_target(code_index, self.sym) or self._renamed(code_index)
             if target is not None:
                 return self._symbol_mode(code, code_index, target)
         return self._fragment_mode(code)
 
     def _renamed(self, code_index: ModuleIndex) -> Symbol | None:
         tops = code_index.top_level()
-        start, end = _range(self.proposal)
+        start, end = proposal_range(self.proposal)
         if (
             len(tops) == 1
             and start <= self.sym.def_line <= end
@@ -140,7 +141,7 @@ class _Builder:
         return None
 
     def _symbol_mode(self, code: list[str], code_index: ModuleIndex, target: Symbol) -> PatchOutcome:
-        seg_first, seg_last = target.start, _end_with_comments(code, target)
+        seg_first, seg_last = target.start, end_with_comments(code, target)
         extras = [
             line
             for no, line in enumerate(code, 1)
@@ -155,7 +156,7 @@ class _Builder:
                     f"{self.sym.qualname} may change: send just the fixed {self.sym.qualname}",
                     self.notes,
                 )
-            if _is_whole_file(code_index, self.index):
+            if is_whole_file(code_index, self.index):
                 return self._finish([], code, "whole_file", replace=(1, len(self.lines)), whole=True)
             copied = [no for no, line in enumerate(code, 1) if line.strip() and line.strip() not in self.outside]
             seg_first, seg_last = min(copied[0], seg_first), max(copied[-1], seg_last)
@@ -178,7 +179,7 @@ class _Builder:
         return self._finish(body, code, "symbol", replace=(self.sym.start, self.sym.end))
 
     def _fragment_mode(self, code: list[str]) -> PatchOutcome:
-        start, end = _range(self.proposal)
+        start, end = proposal_range(self.proposal)
         if self.proposal.end_line < self.proposal.start_line:
             return _reject(
                 RejectionCode.UNLOCATED,
@@ -280,42 +281,3 @@ def _text(lines: list[str]) -> str:
 
 def _interior(code: list[str]) -> set[int]:
     return string_interior_lines(_text(code))
-
-
-def _range(proposal: PatchProposal) -> tuple[int, int]:
-    """The proposal's range, read as 1-based (a 0 start means the model counted from 0)."""
-    start, end = proposal.start_line, max(proposal.end_line, proposal.start_line)
-    return (start + 1, end + 1) if start == 0 else (start, end)
-
-
-def _end_with_comments(code: list[str], target: Symbol) -> int:
-    """The target's last line, extended over comment lines indented inside it (ast stops at the last statement)."""
-    last = target.end
-    probe = last
-    while probe < len(code) and (not code[probe].strip() or code[probe].lstrip().startswith("#")):
-        if code[probe].strip() and len(leading_ws(code[probe])) > len(target.indent):
-            last = probe + 1
-        elif code[probe].strip():
-            break
-        probe += 1
-    return last
-
-
-def _find_target(code_index: ModuleIndex, sym: Symbol) -> Symbol | None:
-    """The definition in new_code that is the target: the longest qualified-name suffix match, same kind."""
-    wanted = sym.qualname.split(".")
-    best: tuple[int, int, Symbol] | None = None
-    for cand in code_index.symbols:
-        parts = cand.qualname.split(".")
-        if wanted[-len(parts) :] != parts or (cand.kind == "class") != (sym.kind == "class"):
-            continue
-        key = (len(parts), -cand.start)
-        if best is None or key > best[:2]:
-            best = (*key, cand)
-    return best[2] if best else None
-
-
-def _is_whole_file(code_index: ModuleIndex, index: ModuleIndex) -> bool:
-    original = {s.name for s in index.top_level()}
-    sent = {s.name for s in code_index.top_level()}
-    return len(original) >= 2 and original <= sent
