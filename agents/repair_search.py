@@ -154,8 +154,12 @@ class Validator:
         self.progress = progress
 
     def timeout_for(self, loc: Localization, tests: list[str]) -> float:
-        """Per-candidate timeout from the baseline: ten times the selected tests' time, 0.1 s to 1 s."""
+        """Screening timeout from the baseline: ten times the failing tests' time, 0.1 s to 1 s."""
         return min(1.0, max(0.1, 10 * sum(loc.durations.get(t, 0.01) for t in tests)))
+
+    def confirm_timeout(self, loc: Localization) -> float:
+        """Timeout for confirming a survivor against every test: three times their baseline time plus a second."""
+        return 1.0 + 3 * sum(loc.durations.get(t, 0.01) for t in [*loc.failing, *loc.passing])
 
     def validate(
         self, rel: str, qualname: str, cands: list[Candidate], loc: Localization, deadline: float, budget: Budget
@@ -170,7 +174,8 @@ class Validator:
                 "qualname": qualname,
                 "failing": loc.failing,
                 "passing": loc.passing,
-                "timeout": self.timeout_for(loc, [*loc.failing, *loc.passing]),
+                "timeout": self.timeout_for(loc, loc.failing),
+                "confirm_timeout": self.confirm_timeout(loc),
                 "deadline": deadline,
                 "stop_after": budget.stop_after,
                 "max_plausible": budget.max_plausible,

@@ -76,7 +76,7 @@ def test_a_hanging_candidate_costs_about_the_timeout(tmp_path: Path, fast: list[
     hang = next(c for c in cands if c.operator == "augassign" and c.description == "+= -> -=")
     fix = next(c for c in cands if c.operator == "return" and c.description == "return i")
     validator = Validator(settings)
-    assert validator.timeout_for(loc, loc.failing + loc.passing) <= 0.2
+    assert validator.timeout_for(loc, loc.failing) <= 0.2 and validator.confirm_timeout(loc) >= 1.0
     started = time.monotonic()
     verdicts = validator.validate("counter.py", "count_up", [hang, fix], loc, time.time() + 60, Budget())
     elapsed = time.monotonic() - started
@@ -105,3 +105,16 @@ def test_candidates_are_plain_data(calc_project: Path) -> None:
     assert site is not None
     cand = rank(site, None, "calc.py", set())[0]
     assert isinstance(cand, Candidate) and cand.source.startswith("def mean(values):")
+
+
+def test_slow_passing_tests_do_not_make_survivors_time_out(calc_project: Path, fast: list[str]) -> None:
+    (calc_project / "tests" / "test_slow.py").write_text(
+        "import time\nfrom calc import clamp\n\n\ndef test_slow_clamp():\n    time.sleep(1.2)\n    assert clamp(1, 0, 3) == 1\n"
+    )
+    settings = Settings(project_root=calc_project, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    validator = Validator(settings)
+    assert validator.timeout_for(loc, loc.failing) <= 0.2 < 4 < validator.confirm_timeout(loc)
+    result = search(settings, "calc.py", "mean", loc, set(), Budget(stop_after=5, max_plausible=1))
+    assert [c.operator for c in result.plausible] == ["guard"]

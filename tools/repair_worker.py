@@ -130,7 +130,8 @@ class RepairLoop:
                 break
             rows, survivor = self._screen(original, sources, index, failing, job["timeout"])
             if survivor is not None:
-                rows.append((survivor, self._validate(original, sources[survivor], failing, passing, job["timeout"])))
+                confirm = float(job.get("confirm_timeout", job["timeout"]))
+                rows.append((survivor, self._validate(original, sources[survivor], failing, passing, confirm)))
             for cand_index, row in rows:
                 out.write(json.dumps({"id": job["candidates"][cand_index]["id"], **row}) + "\n")
                 validated += 1
