@@ -162,19 +162,28 @@ class Validator:
         return 1.0 + 3 * sum(loc.durations.get(t, 0.01) for t in [*loc.failing, *loc.passing])
 
     def validate(
-        self, rel: str, qualname: str, cands: list[Candidate], loc: Localization, deadline: float, budget: Budget
+        self,
+        rel: str,
+        qualname: str,
+        cands: list[Candidate],
+        loc: Localization,
+        deadline: float,
+        budget: Budget,
+        failing: list[str] | None = None,
     ) -> Verdicts:
-        """Validate candidates in order until the budget or the stop rule ends it."""
+        """Validate candidates in order until the budget or the stop rule ends it; `failing` narrows the tests
+        a candidate must turn green (default: every failing test)."""
         if not cands or time.time() >= deadline:
             return Verdicts([], [])
+        failing = failing or loc.failing
         sandbox = Sandbox(self.settings)
         with sandbox.workspace() as ws:
             job = {
                 "file": rel,
                 "qualname": qualname,
-                "failing": loc.failing,
+                "failing": failing,
                 "passing": loc.passing,
-                "timeout": self.timeout_for(loc, loc.failing),
+                "timeout": self.timeout_for(loc, failing),
                 "confirm_timeout": self.confirm_timeout(loc),
                 "deadline": deadline,
                 "stop_after": budget.stop_after,
@@ -198,6 +207,14 @@ class Validator:
         return Verdicts([cands[v["id"]] for v in rows if v["ok"]], rows, loop)
 
 
+def relevant_failing(loc: Localization, rel: str, start: int, end: int) -> list[str]:
+    """The failing tests that run the target's lines (all failing tests when coverage shows none does): another
+    bug's failing test must not stop a repair of this one."""
+    lines = loc.coverage.get(rel, {})
+    covering = {test for n in range(start, end + 1) for test in lines.get(n, [])}
+    return [t for t in loc.failing if t in covering] or loc.failing
+
+
 def search(
     settings: Settings,
     rel: str,
@@ -217,12 +234,13 @@ def search(
     result.original_source = "\n".join(site.lines[site.symbol.start - 1 : site.symbol.end]) + "\n"
     singles = rank(site, loc, rel, exclude)
     validator = Validator(settings, progress)
+    failing = relevant_failing(loc, rel, site.symbol.start, site.symbol.end)
     for phase in ("singles", "pairs"):
         pool = singles if phase == "singles" else pairs(site, singles, loc, rel, budget)
         pool = pool[: max(0, budget.candidates - result.validated)]
         result.generated += len(pool)
         t0 = time.time()
-        verdicts = validator.validate(rel, qualname, pool, loc, deadline, budget)
+        verdicts = validator.validate(rel, qualname, pool, loc, deadline, budget, failing)
         result.validation_seconds += time.time() - t0
         result.plausible += verdicts.plausible
         result.validated += len(verdicts.rows)

@@ -76,3 +76,23 @@ def test_selfmod_run_without_a_key_uses_the_offline_engine(calc_project: Path) -
     [result] = json.loads(proc.stdout)["results"]
     assert result["status"] == "applied"
     assert "if not values:" in (calc_project / "calc.py").read_text()
+
+
+def test_two_independent_bugs_are_each_repaired(tmp_path: Path, fast: list[str]) -> None:
+    root = tmp_path / "two"
+    (root / "tests").mkdir(parents=True)
+    (root / "calc.py").write_text(CALC)
+    (root / "scale.py").write_text("def double(x):\n    return x * 3\n")
+    (root / "tests" / "test_all.py").write_text(
+        "from calc import mean\nfrom scale import double\n\n\ndef test_mean_empty():\n    assert mean([]) == 0.0\n\n\n"
+        "def test_mean():\n    assert mean([2, 4]) == 3\n\n\ndef test_double():\n    assert double(2) == 4\n"
+    )
+    reflections = [
+        {"id": "m", "reflection": "mean in calc.py crashed with ZeroDivisionError on an empty list."},
+        {"id": "d", "reflection": "`double` in scale.py returns a wrong result."},
+    ]
+    (root / "reflections.json").write_text(json.dumps(reflections))
+    out = offline(root, fast, acceptance="no_regression")
+    assert {r["reflection_id"]: r["status"] for r in out["results"]} == {"m": "applied", "d": "applied"}  # type: ignore[index]
+    assert (root / "calc.py").read_text() == CALC_FIXED
+    assert (root / "scale.py").read_text() == "def double(x):\n    return x * 2\n"
