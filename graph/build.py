@@ -10,6 +10,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
 
 from selfmod.agents.extractor import LLMExtractor
+from selfmod.agents.fallback_patcher import FallbackPatcher
 from selfmod.agents.llm_critic import LLMCritic
 from selfmod.agents.offline_extractor import OfflineExtractor
 from selfmod.agents.offline_patcher import OfflinePatcher
@@ -28,7 +29,10 @@ from selfmod.tools.sandbox import Sandbox
 
 def _agents(model: BaseChatModel | None, settings: Settings, policy: CallPolicy) -> tuple[BugExtractor, Patcher]:
     if model is not None:
-        return LLMExtractor(model, settings, policy), LLMPatcher(model, policy)
+        patcher: Patcher = LLMPatcher(model, policy)
+        if settings.offline_first:
+            patcher = FallbackPatcher(OfflinePatcher(settings), patcher)
+        return LLMExtractor(model, settings, policy), patcher
     return OfflineExtractor(settings), OfflinePatcher(settings)
 
 

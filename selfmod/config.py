@@ -89,6 +89,8 @@ class Settings(BaseModel):
     """Stream LLM responses (tool calls are assembled from the chunks)."""
     llm_critic: bool = False
     """Ask the model for a second opinion after the deterministic critic accepts a patch."""
+    offline_first: bool = False
+    """With a chat model, try the offline repair engine first and ask the model only when it finds nothing."""
 
     @field_validator("test_command", mode="before")
     @classmethod

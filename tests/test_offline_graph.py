@@ -96,3 +96,32 @@ def test_two_independent_bugs_are_each_repaired(tmp_path: Path, fast: list[str])
     assert {r["reflection_id"]: r["status"] for r in out["results"]} == {"m": "applied", "d": "applied"}  # type: ignore[index]
     assert (root / "calc.py").read_text() == CALC_FIXED
     assert (root / "scale.py").read_text() == "def double(x):\n    return x * 2\n"
+
+
+def test_offline_first_saves_the_llm_call_and_falls_back_when_it_has_nothing(
+    calc_project: Path, fast: list[str]
+) -> None:
+    from selfmod.testing import ScriptedChatModel, tool_call
+
+    bug = {"filename": "calc.py", "function": "mean", "summary": "ZeroDivisionError on []"}
+    settings = Settings(
+        project_root=calc_project, env_passthrough=fast, auto_approve=True, git_commit=False, offline_first=True
+    )
+    model = ScriptedChatModel(responses=[tool_call("log_bug_report", **bug)])
+    out = build_graph(model=model, settings=settings).invoke({}, {"recursion_limit": 500})
+    assert [r["status"] for r in out["results"]] == ["applied"] and len(model.calls) == 1
+    assert (calc_project / "calc.py").read_text() == CALC_FIXED
+
+    (calc_project / "calc.py").write_text(CALC)
+    (calc_project / "tests" / "test_calc.py").write_text(
+        "from calc import mean\n\n\ndef test_mean_words():\n    assert mean([1, 2]) == 'one and a half'\n"
+    )
+    words = "def mean(values):\n    return 'one and a half' if values == [1, 2] else sum(values) / len(values)\n"
+    patch = tool_call(
+        "propose_code_patch", filename="calc.py", start_line=4, end_line=5, new_code=words, explanation="x"
+    )
+    model = ScriptedChatModel(responses=[tool_call("log_bug_report", **bug), patch])
+    reflection = [{"id": "w", "reflection": "mean in calc.py returns the wrong kind of result."}]
+    out = build_graph(model=model, settings=settings).invoke({"reflections": reflection}, {"recursion_limit": 500})
+    assert [r["status"] for r in out["results"]] == ["applied"] and len(model.calls) == 2
+    assert "one and a half" in (calc_project / "calc.py").read_text()
