@@ -287,3 +287,16 @@ def test_a_broken_test_command_is_an_error_for_each_reflection_and_the_run_compl
     assert [(r["reflection_id"], r["status"]) for r in out["results"]] == [("one", "error"), ("two", "error")]
     assert all("cannot start test command 'no-such-test-tool'" in r["message"] for r in out["results"])
     assert (seed_project / "llm.py").read_text() == LLM_PY
+
+
+def test_run_time_budget_leaves_the_rest_for_the_next_run(seed_project: Path) -> None:
+    reflections = [
+        {"id": "one", "reflection": "dummy_function failed"},
+        {"id": "two", "reflection": "word_count failed"},
+    ]
+    model = ScriptedChatModel(responses=[])
+    settings = settings_for(seed_project, auto_approve=True, run_time_budget=0.000001)
+    out = build_graph(model=model, settings=settings, policy=FAST).invoke({"reflections": reflections})
+    assert [(r["reflection_id"], r["status"]) for r in out["results"]] == [("one", "error"), ("two", "error")]
+    assert all("budget" in r["message"] for r in out["results"]) and model.calls == []
+    assert AuditLog(seed_project / ".selfmod").handled_reflection_ids() == set()
