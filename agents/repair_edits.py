@@ -65,7 +65,6 @@ class Site:
         self.lines = [strip_eol(line) for line in split_lines(text)]
         self.symbol = symbol
         self.node = node
-        self.body_indent = leading_ws(self.lines[node.body[0].lineno - 1])
 
     def col(self, line: int, byte_col: int) -> int:
         """A character column from ast's UTF-8 byte column."""

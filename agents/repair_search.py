@@ -44,11 +44,9 @@ class SearchResult:
     """What one search found and what it cost."""
 
     plausible: list[Candidate] = field(default_factory=list)
-    generated: int = 0
     validated: int = 0
     timeouts: int = 0
     seconds: float = 0.0
-    validation_seconds: float = 0.0
     original_source: str = ""
 
 
@@ -238,10 +236,7 @@ def search(
     for phase in ("singles", "pairs"):
         pool = singles if phase == "singles" else pairs(site, singles, loc, rel, budget)
         pool = pool[: max(0, budget.candidates - result.validated)]
-        result.generated += len(pool)
-        t0 = time.time()
         verdicts = validator.validate(rel, qualname, pool, loc, deadline, budget, failing)
-        result.validation_seconds += time.time() - t0
         result.plausible += verdicts.plausible
         result.validated += len(verdicts.rows)
         result.timeouts += verdicts.timeouts

@@ -41,15 +41,12 @@ ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project s
 ModelOpt = Annotated[str | None, typer.Option(help="openai:<name> or offline (default: from the environment).")]
 
 
-_SEEN: dict[str, Any] = {}
-
-
-def show_update(node: str, update: dict[str, Any], settings: Settings) -> None:
-    """What a node changed, in a form a person reads quickly."""
+def show_update(node: str, update: dict[str, Any], settings: Settings, seen: dict[str, Any]) -> None:
+    """What a node changed, in a form a person reads quickly (`seen` keeps the code context for later diffs)."""
     if not isinstance(update, dict):
         return
     if update.get("context"):
-        _SEEN["context"] = update["context"]
+        seen["context"] = update["context"]
     console.rule(f"[bold]{node}[/bold]")
     if update.get("item"):
         console.print(Panel(update["item"]["reflection"]["reflection"], title=f"reflection {update['item']['id']}"))
@@ -64,7 +61,7 @@ def show_update(node: str, update: dict[str, Any], settings: Settings) -> None:
     if update.get("proposal"):
         proposal = update["proposal"]
         console.print(f"proposal: {proposal['explanation']}")
-        console.print(Syntax(_proposal_diff(proposal, settings), "diff"))
+        console.print(Syntax(_proposal_diff(proposal, settings, seen.get("context")), "diff"))
     if update.get("verdict"):
         rejections = update["verdict"].get("rejections") or []
         console.print("critic: [green]accepted[/green]" if not rejections else "critic: [red]rejected[/red]")
@@ -84,9 +81,8 @@ def show_update(node: str, update: dict[str, Any], settings: Settings) -> None:
         console.print(f"result: {result['reflection_id']} -> [bold]{result['status']}[/bold]")
 
 
-def _proposal_diff(proposal: dict[str, Any], settings: Settings) -> str:
+def _proposal_diff(proposal: dict[str, Any], settings: Settings, context: dict[str, Any] | None) -> str:
     """The proposal as a diff against the target's current text (what the engine will make of it)."""
-    context = _SEEN.get("context")
     if context is not None:
         ctx = CodeContext.model_validate(context)
         source = read_source(settings.project_root / ctx.file)[0]
@@ -153,11 +149,12 @@ def step(
             raise InputError(f"--break-at names unknown node(s): {', '.join(sorted(unknown))}")
         config = run_config(thread_id, settings.state_dir)
         payload: Any = None if thread else {}
+        seen: dict[str, Any] = {}
         while True:
             for chunk in graph.stream(payload, config, stream_mode="updates", interrupt_before=stops):
                 for node, update in chunk.items():
                     if not node.startswith("__"):
-                        show_update(node, update, settings)
+                        show_update(node, update, settings, seen)
             state = graph.get_state(config)
             if not state.next:
                 break

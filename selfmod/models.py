@@ -117,7 +117,6 @@ class RejectionCode(StrEnum):
     PROTECTED_PATH = "protected_path"
     PUBLIC_API = "public_api"
     DANGEROUS_CALL = "dangerous_call"
-    FILE_CHANGED = "file_changed"
     LLM_CRITIC = "llm_critic"
 
 

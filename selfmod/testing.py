@@ -26,8 +26,6 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import Field
 
-Response = AIMessage | str | Callable[[list[BaseMessage]], "AIMessage | str"]
-
 
 def tool_call(name: str, **args: Any) -> AIMessage:
     """An assistant message that calls tool `name` with `args`."""
