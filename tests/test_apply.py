@@ -19,8 +19,9 @@ from conftest import CALC, CALC_FIXED
 from selfmod.config import Settings
 from selfmod.errors import ApplyError, InputError
 from selfmod.models import AuditRecord
-from selfmod.tools.apply import apply_patch, recover_interrupted, rollback
+from selfmod.tools.apply import apply_patch, recover_interrupted
 from selfmod.tools.audit import AuditLog
+from selfmod.tools.rollback import rollback
 from selfmod.tools.source_text import sha256_text
 
 ORIGINAL_SHA = sha256_text(CALC)

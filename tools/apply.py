@@ -1,9 +1,9 @@
 """Apply a tested patch transactionally, and roll it back.
 
 Under the project lock: precondition on the file's hash, backup under `.selfmod/backups/<audit_id>/`, an
-`applying` intent record, atomic replace (mode kept), optional git commit of just that file, the final audit
-record and a success reflection. An apply interrupted by a crash is finished or marked aborted next time, from
-the intent record and the file's actual hash.
+`applying` intent record, the kill switch read again, atomic replace (mode kept), optional git commit of just that
+file, the final audit record and a success reflection. An apply interrupted by a crash is finished or marked
+aborted by the next selfmod command, from the intent record and the file's actual hash.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import difflib
 from pathlib import Path
 
 from selfmod.config import Settings
-from selfmod.errors import ApplyError, InputError
+from selfmod.errors import ApplyError, UnsafePathError
 from selfmod.models import AuditRecord, Reflection
 from selfmod.tools.atomic import atomic_write_bytes
 from selfmod.tools.audit import AuditLog, new_audit_id, utc_now
 from selfmod.tools.git import commit_file, is_clean, is_repo
 from selfmod.tools.locks import project_lock
-from selfmod.tools.path_safety import relative_path
+from selfmod.tools.path_safety import ProtectedPaths, relative_path
 from selfmod.tools.reflections import append_reflection
-from selfmod.tools.safety import budget_exceeded, is_disabled, live_applies, reverts_earlier
+from selfmod.tools.safety import budget_exceeded, is_disabled, reverts_earlier
 from selfmod.tools.source_text import sha256_bytes
 
 
@@ -66,6 +66,9 @@ def apply_patch(
         reason = is_disabled(settings)
         if reason:
             return outcome("disabled", message=f"not applied: {reason}")
+        protected = ProtectedPaths(root, settings.protected, settings.state_patterns()).reason(rel)
+        if protected:
+            return outcome("refused", message=f"not applied: {protected}", alert=protected)
         current = _read(path)
         current_hash = sha256_bytes(current)
         if current_hash == new_hash:
@@ -100,6 +103,9 @@ def apply_patch(
                 update={"id": f"{audit_id}.intent", "status": "applying", "related_id": audit_id, **fields}
             )
         )
+        reason = is_disabled(settings)
+        if reason:
+            return outcome("disabled", hash_before=current_hash, message=f"not applied: {reason}")
         atomic_write_bytes(path, new_bytes)
         commit = None
         if use_git:
@@ -152,68 +158,36 @@ def _note_success(settings: Settings, record: AuditRecord) -> None:
 
 
 def recover_interrupted(settings: Settings, audit: AuditLog) -> list[AuditRecord]:
-    """Finish or abort applies whose writer died between the intent record and the final record."""
-    records = audit.records()
-    finished = {r.id for r in records if r.status != "applying"}
-    recovered = []
-    for intent in records:
-        if intent.status != "applying" or not intent.related_id or intent.related_id in finished:
-            continue
-        assert intent.file is not None
-        path = settings.project_root.resolve() / intent.file
-        current = sha256_bytes(path.read_bytes()) if path.exists() else None
-        base = intent.model_copy(update={"id": intent.related_id, "timestamp": "", "related_id": None})
-        if current == intent.hash_after:
-            record = audit.append(
-                base.model_copy(update={"status": "applied", "message": "completed after an interruption"})
-            )
-            _note_success(settings, record)
-        else:
-            why = "interrupted before the file was replaced" if current == intent.hash_before else "file changed since"
-            record = audit.append(base.model_copy(update={"status": "aborted", "message": why}))
-        recovered.append(record)
-    return recovered
+    """Finish or abort applies whose writer died between the intent record and the final record.
 
-
-def rollback(settings: Settings, audit: AuditLog, audit_id: str, force: bool = False) -> AuditRecord:
-    """Restore the file an applied patch changed, when it still holds the patched text (or when forced)."""
+    Every selfmod command that may write calls this first, so such a change is recorded before any new work.
+    """
     with project_lock(settings.state_dir):
         records = audit.records()
-        target = next((r for r in records if r.id == audit_id and r.status == "applied"), None)
-        if target is None or target.file is None:
-            raise InputError(f"no applied change with audit id {audit_id!r} (see `selfmod audit`)")
-        if target not in live_applies(records, target.file):
-            raise ApplyError(f"audit id {audit_id} was already rolled back")
-        root = settings.project_root.resolve()
-        path = root / target.file
-        backup = root / (target.backup or "")
-        if not target.backup or not backup.is_file():
-            raise ApplyError(f"the backup of {target.file} for {audit_id} is missing ({backup})")
-        current = sha256_bytes(path.read_bytes()) if path.exists() else None
-        if current != target.hash_after and not force:
-            raise ApplyError(
-                f"{target.file} changed after {audit_id} was applied; refusing to roll back (use --force to overwrite)"
-            )
-        original = backup.read_bytes()
-        before_text = path.read_bytes().decode("utf-8", errors="replace") if path.exists() else ""
-        atomic_write_bytes(path, original)
-        commit = None
-        if target.commit and is_repo(root):
-            commit = commit_file(
-                root, target.file, f"selfmod: roll back audit {audit_id} (reverts {target.commit[:12]})"
-            )
-        return audit.append(
-            AuditRecord(
-                id=new_audit_id(),
-                timestamp="",
-                status="rolled_back",
-                reflection_id=target.reflection_id,
-                file=target.file,
-                hash_before=current,
-                hash_after=sha256_bytes(original),
-                related_id=audit_id,
-                commit=commit,
-                diff=unified_diff(target.file, before_text, original.decode("utf-8", errors="replace")),
-                message=f"rolled back {audit_id}" + (" (forced)" if force and current != target.hash_after else ""),
-            )
-        )
+        finished = {r.id for r in records if r.status != "applying"}
+        recovered = []
+        for intent in records:
+            if intent.status != "applying" or not intent.related_id or intent.related_id in finished:
+                continue
+            base = intent.model_copy(update={"id": intent.related_id, "timestamp": "", "related_id": None})
+            try:
+                rel = relative_path(settings.project_root, intent.file or "")
+            except UnsafePathError as exc:
+                recovered.append(audit.append(base.model_copy(update={"status": "aborted", "message": str(exc)})))
+                continue
+            path = settings.project_root.resolve() / rel
+            current = sha256_bytes(path.read_bytes()) if path.is_file() else None
+            if current == intent.hash_after:
+                record = audit.append(
+                    base.model_copy(update={"status": "applied", "message": "completed after an interruption"})
+                )
+                _note_success(settings, record)
+            else:
+                why = (
+                    "interrupted before the file was replaced"
+                    if current == intent.hash_before
+                    else "file changed since"
+                )
+                record = audit.append(base.model_copy(update={"status": "aborted", "message": why}))
+            recovered.append(record)
+        return recovered

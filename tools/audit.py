@@ -1,4 +1,8 @@
-"""The append-only, hash-chained audit log `.selfmod/audit.jsonl`: one JSON record per line, one per outcome."""
+"""The append-only, hash-chained audit log `.selfmod/audit.jsonl`: one JSON record per line, one per outcome.
+
+Its head (record count and last hash) is also kept outside the log (`tools/audit_head.py`), so `verify` notices
+dropped trailing records and a recomputed chain, not only edits in the middle.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,9 @@ from pydantic import ValidationError
 
 from selfmod.errors import AuditError
 from selfmod.models import AuditRecord
+from selfmod.tools.audit_head import GENESIS, Tail, advance, anchors_for, mismatch
 from selfmod.tools.locks import project_lock
 from selfmod.tools.redact import redact_data
-
-GENESIS = "0" * 64
 
 HANDLED_STATUSES = frozenset(
     {"applied", "rejected", "not_actionable", "no_bug", "unlocatable", "awaiting_approval", "already_applied"}
@@ -54,7 +57,10 @@ class Verification:
 
 
 class AuditLog:
-    """Append-only JSON Lines, chained by `prev_hash`; writers hold the project lock, so records never interleave."""
+    """Append-only JSON Lines, chained by `prev_hash`; writers hold the project lock, so records never interleave.
+
+    A torn last line (a writer killed mid-write) was never acknowledged: readers skip it, the next append cuts it.
+    """
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
@@ -68,7 +74,8 @@ class AuditLog:
             data["id"] = data.get("id") or new_audit_id()
             data["timestamp"] = data.get("timestamp") or utc_now()
             data = redact_data(data)
-            data["prev_hash"] = self._last_hash()
+            tail = self._tail()
+            data["prev_hash"] = tail.last_hash
             data["hash"] = record_hash(data)
             line = (json.dumps(data, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -79,6 +86,7 @@ class AuditLog:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            advance(self.state_dir, tail, data["hash"], lambda: len(self._lines()))
         return AuditRecord.model_validate(data)
 
     def _drop_torn_tail(self) -> None:
@@ -98,13 +106,15 @@ class AuditLog:
             fh.truncate(data.rfind(b"\n") + 1)
             os.fsync(fh.fileno())
 
-    def _last_hash(self) -> str:
+    def _tail(self) -> Tail:
+        """The last record's hash and the hash it chains to."""
         last = self._last_line()
         if last is None:
-            return GENESIS
+            return Tail(GENESIS, None)
         try:
-            return str(json.loads(last)["hash"])
-        except (ValueError, KeyError) as exc:
+            data = json.loads(last)
+            return Tail(str(data["hash"]), str(data["prev_hash"]))
+        except (ValueError, KeyError, TypeError) as exc:
             raise AuditError(f"{self.path}: last record is not valid JSON; run `selfmod audit --verify`") from exc
 
     def _last_line(self) -> bytes | None:
@@ -142,9 +152,10 @@ class AuditLog:
         return out
 
     def verify(self) -> Verification:
-        """Check every record's hash and its link to the one before."""
+        """Check every record's hash and its link to the one before, then the log's end against its head."""
         prev = GENESIS
         lines = self._lines()
+        hashes: list[str] = []
         for number, line in enumerate(lines, 1):
             try:
                 data = json.loads(line)
@@ -156,6 +167,11 @@ class AuditLog:
             if record_hash(data) != data.get("hash"):
                 return Verification(False, number - 1, number, rid, "content does not match its hash")
             prev = data["hash"]
+            hashes.append(prev)
+        for anchor in anchors_for(self.state_dir):
+            differs = mismatch(anchor, hashes)
+            if differs:
+                return Verification(False, len(lines), None, None, differs)
         return Verification(True, len(lines))
 
     def handled_reflection_ids(self) -> set[str]:

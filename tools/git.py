@@ -1,4 +1,4 @@
-"""The few git operations apply and rollback need: is it a repo, is a file clean, commit one file."""
+"""The few git operations selfmod needs: is it a repo, is a file clean, commit one file, keep a blob under a ref."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ GIT_IDENTITY = {
 }
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _git(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **GIT_IDENTITY, "GIT_TERMINAL_PROMPT": "0"}
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env, timeout=60, input=stdin)
 
 
 def is_repo(root: Path) -> bool:
@@ -42,3 +42,32 @@ def commit_file(root: Path, rel: str, message: str) -> str | None:
         return None
     proc = _git(root, "rev-parse", "HEAD")
     return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def toplevel(path: Path) -> Path | None:
+    """The root of the git work tree holding `path` (a directory), or None when there is none."""
+    try:
+        proc = _git(path, "rev-parse", "--show-toplevel")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return Path(proc.stdout.strip()).resolve() if proc.returncode == 0 and proc.stdout.strip() else None
+
+
+def read_ref_blob(root: Path, ref: str) -> str | None:
+    """The text of the blob `ref` points to; None when the ref does not exist (or names no blob)."""
+    try:
+        proc = _git(root, "cat-file", "blob", f"{ref}^{{blob}}")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def write_ref_blob(root: Path, ref: str, text: str) -> bool:
+    """Store `text` as a blob and point `ref` at it (no commit, no work tree change); True on success."""
+    try:
+        blob = _git(root, "hash-object", "-w", "--stdin", stdin=text)
+        if blob.returncode != 0 or not blob.stdout.strip():
+            return False
+        return _git(root, "update-ref", ref, blob.stdout.strip()).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False

@@ -16,14 +16,27 @@ DISABLED_FLAG = "disabled"
 ENV_DISABLED = "SELFMOD_DISABLED"
 
 
-def is_disabled(settings: Settings) -> str | None:
-    """Why selfmod must not apply anything now, or None."""
+def kill_switch(state_dir: Path) -> str | None:
+    """Why nothing may be written now (the environment variable or the flag in `state_dir`), or None.
+
+    Writers call it inside the project lock right before each file write, so a switch pulled at any earlier
+    moment (while tests ran, while waiting for approval) stops the write.
+    """
     if os.environ.get(ENV_DISABLED, "").strip().lower() in {"1", "true", "yes", "on"}:
         return f"{ENV_DISABLED} is set"
-    flag = settings.state_dir / DISABLED_FLAG
-    if flag.exists():
-        return f"disabled by {flag} ({flag.read_text(encoding='utf-8').strip() or 'no reason given'})"
+    flag = Path(state_dir) / DISABLED_FLAG
+    if flag.exists() or flag.is_symlink():
+        try:
+            why = flag.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            why = ""
+        return f"disabled by {flag} ({why or 'no reason given'})"
     return None
+
+
+def is_disabled(settings: Settings) -> str | None:
+    """Why selfmod must not apply anything to this project now, or None."""
+    return kill_switch(settings.state_dir)
 
 
 def disable(settings: Settings, reason: str = "") -> Path:

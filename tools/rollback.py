@@ -1,0 +1,102 @@
+"""Roll back an applied change: restore its backup, commit when the change was committed, record it.
+
+Rollback trusts nothing in the record it restores from (the log lives in `.selfmod/`, which patch code or another
+writer could edit): the file must be relative, inside the root after resolving symlinks and not protected, and
+the backup must lie under `.selfmod/backups/`. The kill switch is read right before the write.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selfmod.config import Settings
+from selfmod.errors import ApplyError, InputError, UnsafePathError
+from selfmod.models import AuditRecord
+from selfmod.tools.apply import unified_diff
+from selfmod.tools.atomic import atomic_write_bytes
+from selfmod.tools.audit import AuditLog, new_audit_id
+from selfmod.tools.git import commit_file, is_repo
+from selfmod.tools.locks import project_lock
+from selfmod.tools.path_safety import ProtectedPaths, relative_path
+from selfmod.tools.safety import is_disabled, live_applies
+from selfmod.tools.source_text import sha256_bytes
+
+
+def _rollback_paths(settings: Settings, target: AuditRecord) -> tuple[Path, Path]:
+    """The live file and the backup a record names, refused (UnsafePathError) unless both are safe: the file
+    relative, inside the root after resolving symlinks and not protected; the backup under `.selfmod/backups/`."""
+    root = settings.project_root.resolve()
+    where = f"audit record {target.id}"
+    try:
+        rel = relative_path(root, target.file or "")
+    except UnsafePathError as exc:
+        raise UnsafePathError(f"{where}: {exc}; refusing to roll back") from exc
+    if rel != target.file:
+        raise UnsafePathError(f"{where}: file {target.file!r} is not the plain relative path {rel!r}; refusing")
+    protected = ProtectedPaths(root, settings.protected, settings.state_patterns()).reason(rel)
+    if protected:
+        raise UnsafePathError(f"{where}: {protected}; refusing to roll back")
+    backups = (settings.state_dir / "backups").resolve()
+    try:
+        backup = root / relative_path(root, target.backup or "")
+    except UnsafePathError as exc:
+        raise UnsafePathError(f"{where}: backup {exc}; refusing to roll back") from exc
+    if backups not in backup.parents:
+        raise UnsafePathError(f"{where}: backup {target.backup!r} is not under {backups}; refusing to roll back")
+    return root / rel, backup
+
+
+def rollback(settings: Settings, audit: AuditLog, audit_id: str, force: bool = False) -> AuditRecord:
+    """Restore the file an applied patch changed, when it still holds the patched text (or when forced)."""
+    with project_lock(settings.state_dir):
+        records = audit.records()
+        target = next((r for r in records if r.id == audit_id and r.status == "applied"), None)
+        if target is None or target.file is None:
+            raise InputError(f"no applied change with audit id {audit_id!r} (see `selfmod audit`)")
+        if target not in live_applies(records, target.file):
+            raise ApplyError(f"audit id {audit_id} was already rolled back")
+        root = settings.project_root.resolve()
+        path, backup = _rollback_paths(settings, target)
+        if not backup.is_file():
+            raise ApplyError(f"the backup of {target.file} for {audit_id} is missing ({backup})")
+        current = sha256_bytes(path.read_bytes()) if path.exists() else None
+        if current != target.hash_after and not force:
+            raise ApplyError(
+                f"{target.file} changed after {audit_id} was applied; refusing to roll back (use --force to overwrite)"
+            )
+        original = backup.read_bytes()
+        before_text = path.read_bytes().decode("utf-8", errors="replace") if path.exists() else ""
+        reason = is_disabled(settings)
+        if reason:
+            audit.append(
+                AuditRecord(
+                    id=new_audit_id(),
+                    timestamp="",
+                    status="disabled",
+                    file=target.file,
+                    related_id=audit_id,
+                    message=f"not rolled back: {reason}",
+                )
+            )
+            raise ApplyError(f"not rolled back: {reason}")
+        atomic_write_bytes(path, original)
+        commit = None
+        if target.commit and is_repo(root):
+            commit = commit_file(
+                root, target.file, f"selfmod: roll back audit {audit_id} (reverts {target.commit[:12]})"
+            )
+        return audit.append(
+            AuditRecord(
+                id=new_audit_id(),
+                timestamp="",
+                status="rolled_back",
+                reflection_id=target.reflection_id,
+                file=target.file,
+                hash_before=current,
+                hash_after=sha256_bytes(original),
+                related_id=audit_id,
+                commit=commit,
+                diff=unified_diff(target.file, before_text, original.decode("utf-8", errors="replace")),
+                message=f"rolled back {audit_id}" + (" (forced)" if force and current != target.hash_after else ""),
+            )
+        )
