@@ -18,9 +18,9 @@ from selfmod.cli_trace import trace_app
 from selfmod.config import Settings, load_settings
 from selfmod.demo import run_demo
 from selfmod.errors import InputError, SelfmodError
-from selfmod.tools.apply import rollback as rollback_change
 from selfmod.tools.audit import AuditLog
 from selfmod.tools.reflections import load_reflections
+from selfmod.tools.rollback import rollback as rollback_change
 from selfmod.tools.safety import disable as disable_switch
 from selfmod.tools.safety import enable as enable_switch
 from selfmod.tools.safety import is_disabled
@@ -159,7 +159,8 @@ def audit(
         if result.ok:
             console.print(f"audit chain intact: {result.count} record(s) in {log.path}")
             return
-        err.print(f"audit chain broken at line {result.bad_line} (record {result.bad_id}): {result.reason}")
+        where = f" at line {result.bad_line} (record {result.bad_id})" if result.bad_line else ""
+        err.print(f"audit chain broken{where}: {result.reason}", markup=False, highlight=False)
         raise typer.Exit(1)
     records = log.records()
     if as_json:
