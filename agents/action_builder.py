@@ -25,7 +25,6 @@ from selfmod.tools.apply import create_file
 from selfmod.tools.audit import AuditLog
 from selfmod.tools.llm_tools import propose_code_patch
 from selfmod.tools.path_safety import ProtectedPaths, relative_path
-from selfmod.tools.runner import run_isolated
 from selfmod.tools.sandbox import Sandbox
 
 CHECK = """
@@ -91,9 +90,7 @@ class ActionBuilder:
         """Import the module and check its Action classes in the sandbox, then run the project's tests there."""
         sandbox = Sandbox(self.settings)
         with sandbox.workspace({rel: code}) as ws:
-            run = run_isolated(
-                [sys.executable, "-c", CHECK, str(ws.project / rel)], ws.project, ws.env, sandbox.limits(60)
-            )
+            run = sandbox.execute(ws, [sys.executable, "-c", CHECK, str(ws.project / rel)], timeout=60)
         if run.exit_code != 0:
             last = run.output.strip().splitlines()[-1] if run.output.strip() else f"exit code {run.exit_code}"
             return [f"the module does not import: {last}"]

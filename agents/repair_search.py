@@ -20,7 +20,6 @@ from selfmod.agents.repair_operators import OPERATORS
 from selfmod.config import Settings
 from selfmod.tools.code_index import index_source
 from selfmod.tools.localize import Localization
-from selfmod.tools.runner import run_isolated
 from selfmod.tools.sandbox import Sandbox
 from selfmod.tools.source_text import read_source
 
@@ -192,8 +191,10 @@ class Validator:
             job_file.write_text(json.dumps(job))
             results.touch()
             command = [sys.executable, "-m", "selfmod.tools.repair_worker", str(job_file), str(results)]
-            limits = sandbox.limits(timeout=max(5.0, deadline - time.time() + 30))
-            worker = threading.Thread(target=run_isolated, args=(command, ws.project, ws.env, limits), daemon=True)
+            timeout = max(5.0, deadline - time.time() + 30)
+            worker = threading.Thread(
+                target=sandbox.execute, args=(ws, command), kwargs={"timeout": timeout}, daemon=True
+            )
             worker.start()
             while worker.is_alive():
                 worker.join(0.1)

@@ -63,8 +63,14 @@ class Settings(BaseModel):
     """The project's test command, run in the sandbox; a leading `python` means this interpreter."""
     test_timeout: float = Field(default=300.0, gt=0)
     """Wall-clock seconds before the whole test process group is killed."""
-    acceptance: Literal["all_pass", "no_regression"] = "all_pass"
-    """all_pass: every test passes after the patch; no_regression: nothing that passed fails and one failing passes."""
+    acceptance: Literal["fix_failing", "all_pass", "no_regression"] = "fix_failing"
+    """fix_failing: every test failing before passes and every passing one still passes; all_pass: every test
+    passes (skips only where the baseline skipped too); no_regression: nothing that passed fails or disappears and
+    at least one failing test passes."""
+    sandbox: Literal["auto", "bwrap", "process"] = "auto"
+    """Where untrusted code runs: `bwrap` namespaces, the weaker `process` sandbox, or `auto` (bwrap when it works)."""
+    max_processes: int = Field(default=256, ge=8)
+    """Most processes the code under test may have at once in the namespace sandbox."""
     env_passthrough: list[str] = Field(default_factory=list)
     """Extra environment variable names passed to the tests (everything else is withheld)."""
     memory_limit_mb: int = Field(default=4096, ge=64)
@@ -121,6 +127,10 @@ def _table(path: Path) -> dict[str, Any] | None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not UTF-8 (byte {exc.start})") from exc
+    except OSError as exc:
+        raise ConfigError(f"settings file {path} cannot be read: {exc.strerror}") from exc
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("selfmod")
         return dict(table) if isinstance(table, dict) else None
@@ -131,10 +141,13 @@ def load_settings(project_root: Path, **overrides: Any) -> Settings:
     """Settings for a project: `.selfmod.toml`, else `[tool.selfmod]` of pyproject.toml, then `overrides`."""
     root = Path(project_root).resolve()
     if not root.is_dir():
-        raise ConfigError(f"project directory {project_root} does not exist")
+        what = "is not a directory" if root.exists() else "does not exist"
+        raise ConfigError(f"project directory {project_root} {what}")
     values: dict[str, Any] = {}
     source = "defaults"
     for candidate in (root / ".selfmod.toml", root / "pyproject.toml"):
+        if candidate.is_dir():
+            raise ConfigError(f"settings file {candidate} is a directory, not a file")
         if candidate.is_file():
             table = _table(candidate)
             if table is not None:

@@ -118,6 +118,7 @@ class RejectionCode(StrEnum):
     PUBLIC_API = "public_api"
     DANGEROUS_CALL = "dangerous_call"
     LLM_CRITIC = "llm_critic"
+    TEST_TAMPERING = "test_tampering"
 
 
 class Rejection(_Model):
@@ -155,8 +156,8 @@ class TestCase(_Model):
 
     name: str
     """Node id such as `tests/test_text.py::test_empty`."""
-    outcome: Literal["passed", "failed", "error", "skipped"]
-    """What happened to the test."""
+    outcome: Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+    """What happened to the test; only `passed` counts as a pass."""
     message: str = ""
     """Failure message and traceback, trimmed."""
 
@@ -188,6 +189,14 @@ class TestRun(_Model):
     """True when the tests ran in a fresh network namespace without network."""
     isolation_note: str = ""
     """Why network isolation was not available, when it was not."""
+    isolation: Literal["namespaces", "process"] = "process"
+    """The sandbox backend: `namespaces` (bubblewrap) or `process` (the weaker fallback)."""
+    results_found: bool = True
+    """False when the run left no per-test result file (killed, `os._exit`, `pytest.exit`, ...)."""
+    missing_tests: list[str] = Field(default_factory=list)
+    """Tests collected from the unpatched copy that did not report a result in this run."""
+    tampering: str = ""
+    """Why the canary tests show that the code under test tampered with the test run; empty when they did not."""
     output: str = ""
     """Combined stdout and stderr, trimmed to the size cap and redacted."""
     patched_file: str | None = None
@@ -195,7 +204,9 @@ class TestRun(_Model):
     patched_sha256: str | None = None
     """SHA-256 of the patched text that was tested; apply writes exactly this text."""
     new_failures: list[str] = Field(default_factory=list)
-    """Tests that passed in the baseline and fail with the patch."""
+    """Tests that passed in the baseline and do not pass with the patch."""
+    still_failing: list[str] = Field(default_factory=list)
+    """Tests that failed in the baseline and still do not pass with the patch."""
     fixed_tests: list[str] = Field(default_factory=list)
     """Tests that failed in the baseline and pass with the patch."""
     policy: str = "all_pass"

@@ -15,8 +15,8 @@ from conftest import CALC, CALC_FIXED
 
 from selfmod.config import Settings, load_settings
 from selfmod.errors import ConfigError
-from selfmod.tools.runner import netns_flags
 from selfmod.tools.sandbox import Sandbox, tree_hash
+from selfmod.tools.sandbox.runner import netns_flags
 
 FAST = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
@@ -65,7 +65,7 @@ def test_patch_is_tested_on_a_copy_and_the_live_file_never_changes(calc_project:
         stop.set()
         watcher.join()
     assert not run.success
-    assert "test_calc::test_clamp" in " ".join(run.new_failures)
+    assert "tests/test_calc.py::test_clamp" in run.new_failures
     assert seen == {original}
     assert live.read_bytes() == original
     assert sorted(p.name for p in calc_project.iterdir()) == [".selfmod", "calc.py", "reflections.json", "tests"]
@@ -75,11 +75,11 @@ def test_passing_patch_reports_per_test_results(calc_project: Path, fast: list[s
     sandbox = Sandbox(_settings(calc_project, fast))
     baseline = sandbox.baseline()
     assert (baseline.passed, baseline.failed) == (2, 1)
-    assert {t.name: t.outcome for t in baseline.tests}["tests.test_calc::test_mean_empty"] == "failed"
+    assert {t.name: t.outcome for t in baseline.tests}["tests/test_calc.py::test_mean_empty"] == "failed"
     assert "ZeroDivisionError" in next(t.message for t in baseline.tests if t.outcome == "failed")
     run = sandbox.evaluate("calc.py", CALC_FIXED)
     assert run.success and (run.passed, run.failed) == (3, 0)
-    assert run.fixed_tests == ["tests.test_calc::test_mean_empty"]
+    assert run.fixed_tests == ["tests/test_calc.py::test_mean_empty"]
     assert run.patched_file == "calc.py"
 
 
@@ -87,7 +87,7 @@ def test_baseline_is_cached_per_tree_hash(calc_project: Path, fast: list[str]) -
     sandbox = Sandbox(_settings(calc_project, fast))
     first = sandbox.baseline()
     assert sandbox.baseline() == first
-    assert (calc_project / ".selfmod" / "baseline" / f"{tree_hash(calc_project)}.json").is_file()
+    assert (calc_project / ".selfmod" / "baseline" / f"{tree_hash(calc_project)}-auto.json").is_file()
     (calc_project / "calc.py").write_text(CALC_FIXED)
     fresh = sandbox.baseline()
     assert (fresh.passed, fresh.failed) == (3, 0)
@@ -198,10 +198,10 @@ def test_no_regression_policy(calc_project: Path, fast: list[str]) -> None:
     strict = Sandbox(_settings(calc_project, fast)).evaluate("calc.py", CALC_FIXED)
     lenient = Sandbox(_settings(calc_project, fast, acceptance="no_regression")).evaluate("calc.py", CALC_FIXED)
     assert not strict.success
-    assert lenient.success and lenient.fixed_tests == ["tests.test_calc::test_mean_empty"]
+    assert lenient.success and lenient.fixed_tests == ["tests/test_calc.py::test_mean_empty"]
     breaks = CALC_FIXED.replace("max(low, min(x, high))", "x")
     bad = Sandbox(_settings(calc_project, fast, acceptance="no_regression")).evaluate("calc.py", breaks)
-    assert not bad.success and bad.new_failures == ["tests.test_calc::test_clamp"]
+    assert not bad.success and bad.new_failures == ["tests/test_calc.py::test_clamp"]
 
 
 def test_test_command_from_pyproject_and_selfmod_toml(calc_project: Path) -> None:

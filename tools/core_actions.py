@@ -15,7 +15,7 @@ from selfmod.tools.actions import Action, ActionError
 from selfmod.tools.atomic import atomic_write_text
 from selfmod.tools.audit import AuditLog
 from selfmod.tools.path_safety import relative_path
-from selfmod.tools.runner import Limits, child_env, run_isolated
+from selfmod.tools.sandbox.runner import Confinement, Limits, child_env, run_isolated
 from selfmod.tools.source_text import sha256_text
 
 
@@ -97,5 +97,6 @@ class ExecutePythonFileAction(Action):
         scratch.mkdir(parents=True, exist_ok=True)
         env = child_env(scratch, scratch, self.env_passthrough)
         limits = Limits(timeout=float(params["timeout"]), output_cap=100_000)
-        result = run_isolated([sys.executable, str(target), *params["args"]], self.workspace, env, limits)
+        confinement = Confinement(writable=(self.workspace.resolve(),))
+        result = run_isolated([sys.executable, str(target), *params["args"]], self.workspace, env, limits, confinement)
         return {"exit_code": result.exit_code, "output": result.output, "timed_out": result.timed_out}

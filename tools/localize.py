@@ -14,7 +14,6 @@ from typing import Any
 from selfmod.config import Settings
 from selfmod.tools.atomic import atomic_write_text
 from selfmod.tools.code_index import ModuleIndex
-from selfmod.tools.runner import run_isolated
 from selfmod.tools.sandbox import Sandbox, tree_hash
 
 PROBE = "selfmod.tools.pytest_probe"
@@ -102,13 +101,12 @@ def _measure(settings: Settings, args: list[str]) -> Localization:
         env = {**ws.env, "SELFMOD_PROBE_OUT": str(probe_out)}
         command = [sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", "-m", "pytest", *args, "-p", PROBE]
         command += ["-p", "no:cacheprovider"]
-        result = run_isolated(command, ws.project, env, sandbox.limits())
+        result = sandbox.execute(ws, command, env)
         report = ws.base / "coverage.json"
-        run_isolated(
+        sandbox.execute(
+            ws,
             [sys.executable, "-m", "coverage", "json", f"--rcfile={rc}", "--show-contexts", "-o", str(report)],
-            ws.project,
-            ws.env,
-            sandbox.limits(timeout=120),
+            timeout=120,
         )
         probe: dict[str, Any] = json.loads(probe_out.read_text()) if probe_out.is_file() else {"tests": {}}
         measured: dict[str, Any] = json.loads(report.read_text()) if report.is_file() else {"files": {}}
