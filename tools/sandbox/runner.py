@@ -1,18 +1,24 @@
 """Run an untrusted command: own session, scrubbed environment, rlimits, no network, hard timeout, no stragglers.
 
-Output goes to a file, not a pipe, so a grandchild that keeps the output open can never hang the runner; on
-exit or timeout the whole process group is killed, and so is every process still carrying this run's marker in
-its environment (which catches grandchildren that left the group with setsid).
+Two backends. `namespaces` wraps the command in bubblewrap (see `bwrap.py`): its own user, pid, net, ipc, uts and
+cgroup namespaces, a filesystem that shows only what the tests need, and a pid namespace whose end kills every
+process in it. `process` is the fallback: a new session and network namespace, rlimits, and a kill of the process
+group plus every process still carrying this run's randomly named marker variable (which catches grandchildren that
+left the group with setsid, but not ones that cleared their environment).
+
+Output goes to a file, not a pipe, so a grandchild that keeps the output open can never hang the runner.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import errno
 import fcntl
 import os
 import resource
+import shutil
 import signal
 import socket
 import struct
@@ -22,13 +28,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from selfmod.errors import SandboxError
+from selfmod.tools.sandbox import bwrap
+from selfmod.tools.sandbox.pids import PidsCgroup
 
-MARKER_VAR = "SELFMOD_SANDBOX_RUN"
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -47,6 +55,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Confinement:
+    """What an untrusted command may see and change, and which backend confines it."""
+
+    backend: Literal["auto", "bwrap", "process"] = "auto"
+    writable: tuple[Path, ...] = ()
+    hidden: tuple[Path, ...] = ()
+    readable: tuple[Path, ...] = field(default_factory=tuple)
+    max_processes: int = 256
+
+
+@dataclass(frozen=True)
 class ProcessResult:
     """What happened to one command."""
 
@@ -57,6 +76,7 @@ class ProcessResult:
     network_isolated: bool
     isolation_note: str
     stragglers_killed: int
+    isolation: Literal["namespaces", "process"] = "process"
 
 
 def child_env(home: Path, tmp: Path, passthrough: list[str], source: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -116,8 +136,12 @@ def netns_flags() -> tuple[int | None, str]:
     return None, "network isolation unavailable (" + "; ".join(reasons) + ")"
 
 
-def _preexec(limits: Limits, netflags: int | None) -> Callable[[], None]:
+def _preexec(limits: Limits, netflags: int | None, nproc: int | None, cgroup: PidsCgroup | None) -> Callable[[], None]:
     def setup() -> None:
+        if cgroup is not None:
+            cgroup.join()
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         mem = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         cpu = int(limits.timeout) + 5
@@ -142,10 +166,8 @@ def _marked_pids(marker: bytes) -> list[int]:
     return found
 
 
-def _kill_all(pgid: int, marker: bytes) -> int:
-    """Kill the process group and every process carrying the marker; returns how many marked ones were found."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
+def _kill_marked(marker: bytes) -> int:
+    """Kill every process carrying the marker in its environment; returns how many were found."""
     killed = 0
     for _ in range(20):
         pids = _marked_pids(marker)
@@ -171,11 +193,51 @@ def _read_capped(fh: tempfile._TemporaryFileWrapper[bytes], cap: int) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def run_isolated(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits) -> ProcessResult:
-    """Run `argv` in `cwd` under the limits; never raises for the command's own failure."""
-    marker = f"{uuid.uuid4().hex}"
-    env = {**env, MARKER_VAR: marker}
-    netflags, note = netns_flags() if limits.isolate_network else (None, "network isolation disabled by settings")
+def run_isolated(
+    argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, confinement: Confinement
+) -> ProcessResult:
+    """Run `argv` in `cwd` under the limits and the confinement; never raises for the command's own failure."""
+    isolation, note = bwrap.choose(confinement.backend)
+    program = argv[0] if os.sep in argv[0] else shutil.which(argv[0], path=env.get("PATH", os.defpath))
+    if program is None or not os.access(program, os.X_OK):
+        raise SandboxError(f"cannot start test command {argv[0]!r}: no such program")
+    if isolation == "namespaces":
+        return _run_namespaced(argv, cwd, env, limits, confinement)
+    marker_name = f"_{uuid.uuid4().hex[:12].upper()}"
+    marker = uuid.uuid4().hex
+    netflags, netnote = netns_flags() if limits.isolate_network else (None, "network isolation disabled by settings")
+    result = _run(argv, cwd, {**env, marker_name: marker}, limits, _preexec(limits, netflags, None, None))
+    stragglers = result.stragglers_killed + _kill_marked(f"{marker_name}={marker}".encode())
+    notes = "; ".join(n for n in (note, netnote) if n)
+    return _replace(result, stragglers_killed=stragglers, network_isolated=netflags is not None, isolation_note=notes)
+
+
+def _replace(result: ProcessResult, **changes: object) -> ProcessResult:
+    return dataclasses.replace(result, **changes)  # type: ignore[arg-type]
+
+
+def _run_namespaced(
+    argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, confinement: Confinement
+) -> ProcessResult:
+    wrapped = bwrap.command(
+        argv,
+        cwd=cwd,
+        env=env,
+        writable=confinement.writable,
+        hidden=confinement.hidden,
+        readable=confinement.readable,
+        isolate_network=limits.isolate_network,
+    )
+    with PidsCgroup.create(confinement.max_processes) as cgroup:
+        nproc = None if cgroup is not None or os.geteuid() == 0 else confinement.max_processes
+        result = _run(wrapped, cwd, env, limits, _preexec(limits, None, nproc, cgroup))
+        if cgroup is not None:
+            result = _replace(result, stragglers_killed=result.stragglers_killed + cgroup.kill_all())
+    note = "" if limits.isolate_network else "network isolation disabled by settings"
+    return _replace(result, network_isolated=limits.isolate_network, isolation="namespaces", isolation_note=note)
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, preexec: Callable[[], None]) -> ProcessResult:
     started = time.monotonic()
     with tempfile.NamedTemporaryFile(prefix="selfmod-out-") as out:
         try:
@@ -187,7 +249,7 @@ def run_isolated(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_preexec(limits, netflags),
+                preexec_fn=preexec,
                 close_fds=True,
             )
         except (OSError, subprocess.SubprocessError) as exc:
@@ -200,7 +262,8 @@ def run_isolated(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            stragglers = _kill_all(proc.pid, f"{MARKER_VAR}={marker}".encode())
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         output = _read_capped(out, limits.output_cap)
     return ProcessResult(
@@ -208,7 +271,7 @@ def run_isolated(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits
         output=output,
         timed_out=timed_out,
         duration_s=time.monotonic() - started,
-        network_isolated=netflags is not None,
-        isolation_note=note,
-        stragglers_killed=stragglers,
+        network_isolated=False,
+        isolation_note="",
+        stragglers_killed=0,
     )
