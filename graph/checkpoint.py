@@ -1,4 +1,8 @@
-"""Durable graph state: a SQLite checkpointer at `.selfmod/checkpoints.sqlite`."""
+"""Durable graph state: a SQLite checkpointer at `.selfmod/checkpoints.sqlite`.
+
+The database lies in `.selfmod/`, which patch code or another writer could edit, so loading a checkpoint must not
+run code: values are read with LangGraph's strict serializer (see `strict_serializer`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,22 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from selfmod.config import Settings
 
 CHECKPOINTS = "checkpoints.sqlite"
+
+
+def strict_serializer() -> JsonPlusSerializer:
+    """LangGraph's serializer limited to its built-in safe types, with no pickle.
+
+    The graph state holds JSON-ready values only (`graph/state.py`), so nothing needs to be allow-listed; an
+    msgpack extension naming any other class or callable (`os.system`, ...) is returned as its raw arguments,
+    never imported, constructed or called.
+    """
+    return JsonPlusSerializer(pickle_fallback=False, allowed_msgpack_modules=None)
 
 
 @contextmanager
@@ -19,7 +34,7 @@ def sqlite_checkpointer(settings: Settings) -> Iterator[SqliteSaver]:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(settings.state_dir / CHECKPOINTS, check_same_thread=False)
     try:
-        saver = SqliteSaver(conn)
+        saver = SqliteSaver(conn, serde=strict_serializer())
         saver.setup()
         yield saver
     finally:

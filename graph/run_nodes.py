@@ -1,4 +1,7 @@
-"""The run-level nodes: triage at the start; approval and apply at the end (no side effect before the interrupt)."""
+"""The run-level nodes: triage at the start; approval and apply at the end (no side effect before the interrupt).
+
+Approval shows, and apply writes, only what passes `check_pending` against the live project at that moment.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,11 @@ from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from selfmod.graph.nodes import Deps, Update
+from selfmod.graph.pending_check import RECHECK_FAILED, approval_view, check_pending
 from selfmod.graph.state import Result, SelfmodState
 from selfmod.models import AuditRecord, Reflection
 from selfmod.tools.apply import apply_patch
+from selfmod.tools.locks import project_lock
 from selfmod.tools.reflections import LoadedReflections, load_reflections
 from selfmod.tools.safety import is_disabled
 from selfmod.tools.triage import record_not_actionable, triage
@@ -87,60 +92,52 @@ class RunNodes:
         """Record each tested patch as awaiting approval (before the interrupt, so it is written once)."""
         if self.deps.settings.auto_approve:
             return {}
-        for pending in state.get("pending") or []:
-            audit_id = pending["record"]["id"] + ".await"
+        for position, pending in enumerate(state.get("pending") or []):
+            base = _pending_base(state, pending, position)
+            audit_id = base.id + ".await"
             if self.deps.audit.find(audit_id) is None:
-                record = AuditRecord.model_validate(
-                    {**pending["record"], "id": audit_id, "status": "awaiting_approval"}
-                )
-                self.deps.audit.append(record.model_copy(update={"timestamp": ""}))
+                self.deps.audit.append(base.model_copy(update={"id": audit_id, "status": "awaiting_approval"}))
         return {}
 
     def approve(self, state: SelfmodState) -> Update:
         """Ask for a decision on every tested patch (LangGraph interrupt) unless auto-approved."""
         pending = state.get("pending") or []
+        ids = [str(p.get("reflection_id")) for p in pending]
         if self.deps.settings.auto_approve:
-            return {"decisions": {p["reflection_id"]: True for p in pending}}
+            return {"decisions": dict.fromkeys(ids, True)}
         answer = interrupt(
             {
                 "question": "apply these tested patches?",
-                "patches": [{k: p[k] for k in ("reflection_id", "file", "function", "diff", "tests")} for p in pending],
+                "patches": [approval_view(self.deps.settings, p) for p in pending],
             }
         )
         if isinstance(answer, bool):
-            return {"decisions": {p["reflection_id"]: answer for p in pending}}
+            return {"decisions": dict.fromkeys(ids, answer)}
         if isinstance(answer, dict):
-            return {"decisions": {p["reflection_id"]: bool(answer.get(p["reflection_id"], False)) for p in pending}}
+            return {"decisions": {rid: bool(answer.get(rid, False)) for rid in ids}}
         raise ValueError(f"approval answer must be a bool or a dict of reflection id -> bool, not {answer!r}")
 
     def apply_patch(self, state: SelfmodState) -> Update:
         """Apply the approved patches (each exactly the tested text), record the rejected ones."""
         decisions = state.get("decisions") or {}
         results: list[Result] = []
-        for pending in state.get("pending") or []:
-            base = AuditRecord.model_validate({**pending["record"], "timestamp": ""})
+        for position, pending in enumerate(state.get("pending") or []):
+            base = _pending_base(state, pending, position)
             done = self.deps.audit.find(base.id)
             if done is not None:
                 record = done
-            elif decisions.get(pending["reflection_id"]):
-                record = apply_patch(
-                    self.deps.settings,
-                    self.deps.audit,
-                    pending["file"],
-                    pending["new_text"],
-                    pending["expected_sha256"],
-                    base,
-                )
+            elif decisions.get(str(pending.get("reflection_id"))):
+                record = self._apply_checked(pending, base)
             else:
                 record = self.deps.audit.append(
                     base.model_copy(update={"status": "rejected", "message": "rejected at approval"})
                 )
             results.append(
                 {
-                    "reflection_id": pending["reflection_id"],
+                    "reflection_id": str(pending.get("reflection_id")),
                     "status": APPLY_STATUS.get(record.status, record.status),
-                    "file": pending["file"],
-                    "function": pending["function"],
+                    "file": record.file or pending.get("file"),
+                    "function": pending.get("function"),
                     "attempts": base.attempts,
                     "audit_id": record.id,
                     "message": record.message,
@@ -148,3 +145,27 @@ class RunNodes:
                 }
             )
         return {"results": results}
+
+    def _apply_checked(self, pending: dict[str, Any], base: AuditRecord) -> AuditRecord:
+        """Check the entry again and apply it, under one hold of the project lock; a failed check writes nothing."""
+        settings = self.deps.settings
+        with project_lock(settings.state_dir):
+            check = check_pending(settings, pending)
+            if check.problem:
+                return self.deps.audit.append(
+                    base.model_copy(update={"status": check.status, "message": f"{RECHECK_FAILED}: {check.problem}"})
+                )
+            return apply_patch(
+                settings, self.deps.audit, check.file, pending["new_text"], pending["expected_sha256"], base
+            )
+
+
+def _pending_base(state: SelfmodState, pending: dict[str, Any], position: int) -> AuditRecord:
+    """The audit record a pending entry carries; a malformed one (an edited checkpoint) gets a fresh record, and
+    `check_pending` then refuses the entry."""
+    try:
+        return AuditRecord.model_validate({**pending["record"], "timestamp": ""})
+    except (KeyError, TypeError, ValidationError):
+        run_id = state.get("run_id", "run")
+        rid = str(pending.get("reflection_id"))
+        return AuditRecord(id=f"{run_id}-pending-{position}", timestamp="", status="", reflection_id=rid)

@@ -12,10 +12,14 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from selfmod.config import load_settings
+from selfmod.config import Settings, load_settings
 from selfmod.graph.build import build_graph
 from selfmod.graph.checkpoint import sqlite_checkpointer
+from selfmod.graph.pending_check import approval_view
 from selfmod.model_spec import build_model
+from selfmod.models import AuditRecord
+from selfmod.tools.apply import recover_interrupted
+from selfmod.tools.audit import AuditLog
 from selfmod.tools.traces import tracer_for
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
@@ -34,13 +38,27 @@ def run_config(thread_id: str, state_dir: Path | None = None) -> RunnableConfig:
     return config
 
 
-def pending_patches(graph: Graph, config: RunnableConfig) -> list[dict[str, Any]]:
-    """The patches an interrupted run is waiting on (empty when it is not waiting)."""
+def recover(settings: Settings) -> list[AuditRecord]:
+    """What every run, resume and step does first: finish or record the applies a crash interrupted, so they are
+    in the audit log (for rollback and budgets) before any new work."""
+    return recover_interrupted(settings, AuditLog(settings.state_dir))
+
+
+def pending_patches(graph: Graph, config: RunnableConfig, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """The patches an interrupted run is waiting on (empty when it is not waiting).
+
+    With `settings`, each is shown as `approval_view` computes it now from the state's pending entry and the live
+    file (the diff of exactly the bytes apply would write, and the problem that would stop it), not as stored.
+    """
     state = graph.get_state(config)
     for interrupt in state.interrupts:
         value = interrupt.value
         if isinstance(value, dict) and "patches" in value:
-            return list(value["patches"])
+            if settings is None:
+                return list(value["patches"])
+            waiting = {str(p.get("reflection_id")) for p in value["patches"] if isinstance(p, dict)}
+            entries = [p for p in state.values.get("pending") or [] if str(p.get("reflection_id")) in waiting]
+            return [approval_view(settings, p) for p in entries]
     return []
 
 
@@ -49,8 +67,8 @@ def awaiting_results(values: dict[str, Any], waiting: list[dict[str, Any]]) -> l
     ids = {p["reflection_id"] for p in waiting}
     rows = []
     for pending in values.get("pending") or []:
-        if pending["reflection_id"] in ids:
-            record = pending["record"]
+        if pending.get("reflection_id") in ids:
+            record = pending.get("record") if isinstance(pending.get("record"), dict) else {}
             rows.append(
                 {
                     "reflection_id": pending["reflection_id"],
@@ -72,11 +90,12 @@ def drive(
     config: RunnableConfig,
     decide: Decide | None = None,
     on_update: OnUpdate | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) the graph until it ends or waits for an approval `decide` does not give.
 
-    Returns the final state values plus `awaiting` (patches still waiting for a decision) and `results`
-    completed with an `awaiting_approval` entry for each of those.
+    Returns the final state values plus `awaiting` (patches still waiting for a decision, as `pending_patches`
+    shows them with `settings`) and `results` completed with an `awaiting_approval` entry for each of those.
     """
     head = _head(config)
     while True:
@@ -85,7 +104,7 @@ def drive(
                 if on_update is not None and isinstance(update, dict):
                     on_update(node, update)
         config = head  # after a replay from an old checkpoint, follow the new branch's head
-        waiting = pending_patches(graph, config)
+        waiting = pending_patches(graph, config, settings)
         decision = decide(waiting) if waiting and decide is not None else None
         if not waiting or decision is None:
             values = dict(graph.get_state(config).values)
@@ -121,10 +140,11 @@ def run_self_modification(
     """
     settings = load_settings(Path(project), auto_approve=auto_approve, **settings_overrides)
     thread = thread_id or uuid.uuid4().hex
+    recover(settings)
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=resolve_model(model), settings=settings, checkpointer=saver)
         payload: dict[str, Any] = {} if reflections is None else {"reflections": reflections}
-        values = drive(graph, payload, run_config(thread, settings.state_dir))
+        values = drive(graph, payload, run_config(thread, settings.state_dir), settings=settings)
     values["thread_id"] = thread
     return values
 
@@ -134,12 +154,13 @@ def resume_self_modification(
 ) -> dict[str, Any]:
     """Continue a run from its checkpoint; `approve` answers a pending approval (None: just continue)."""
     settings = load_settings(Path(project))
+    recover(settings)
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=resolve_model(model), settings=settings, checkpointer=saver)
         config = run_config(thread_id, settings.state_dir)
         payload: Command[Any] | None = (
             Command(resume=approve) if approve is not None and pending_patches(graph, config) else None
         )
-        values = drive(graph, payload, config)
+        values = drive(graph, payload, config, settings=settings)
     values["thread_id"] = thread_id
     return values

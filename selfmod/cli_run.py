@@ -15,7 +15,7 @@ from rich.prompt import Confirm
 from rich.syntax import Syntax
 from rich.table import Table
 
-from selfmod.api import Decide, drive, pending_patches, run_config
+from selfmod.api import Decide, drive, pending_patches, recover, run_config
 from selfmod.config import Settings
 from selfmod.errors import InputError
 from selfmod.graph.build import build_graph
@@ -74,6 +74,8 @@ def ask_in_terminal(console: Console) -> Decide:
         for patch in patches:
             console.rule(f"{patch['reflection_id']}: {patch['file']} ({patch['function']}) - tests: {patch['tests']}")
             console.print(Syntax(patch["diff"], "diff"))
+            if patch.get("problem"):
+                console.print(f"will not be applied: {patch['problem']}", style="red", markup=False)
             answers[patch["reflection_id"]] = Confirm.ask("Apply this patch?", console=console, default=False)
         return answers
 
@@ -89,6 +91,7 @@ def report(values: dict[str, Any], thread_id: str, as_json: bool, console: Conso
             "results": results,
             "token_usage": values.get("token_usage") or {},
             "warnings": values.get("warnings") or [],
+            "awaiting": values.get("awaiting") or [],
         }
         sys.stdout.write(json.dumps(payload) + "\n")
         return
@@ -128,6 +131,7 @@ def execute(
     model = build_model(model_spec, timeout=settings.llm_timeout, streaming=settings.llm_streaming)
     view = LiveView()
     decide = ask_in_terminal(console) if interactive else None
+    recover(settings)
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=model, settings=settings, checkpointer=saver, llm_critic=settings.llm_critic)
         config = run_config(thread, settings.state_dir)
@@ -135,7 +139,7 @@ def execute(
         if resume:
             start = _resume_payload(graph, config, thread, approve, decide, settings)
         if as_json or not console.is_terminal:
-            values = drive(graph, start, config, decide, view.update)
+            values = drive(graph, start, config, decide, view.update, settings)
         else:
             with Live(view.table(), console=console, refresh_per_second=8, transient=True) as live:
 
@@ -143,9 +147,9 @@ def execute(
                     view.update(node, update)
                     live.update(view.table())
 
-                values = drive(graph, start, config, None, on_update)
+                values = drive(graph, start, config, None, on_update, settings)
             if decide is not None and values["awaiting"]:
-                values = drive(graph, Command(resume=decide(values["awaiting"])), config, decide, view.update)
+                values = drive(graph, Command(resume=decide(values["awaiting"])), config, decide, view.update, settings)
     report(values, thread, as_json, console)
 
 
@@ -155,7 +159,7 @@ def _resume_payload(
     """What to send to a checkpointed thread: an approval answer, or nothing to just continue."""
     if not graph.get_state(config).values:
         raise InputError(f"no run with thread id {thread!r} in {settings.state_dir}")
-    waiting = pending_patches(graph, config)
+    waiting = pending_patches(graph, config, settings)
     if not waiting:
         return None
     if approve is not None:

@@ -23,7 +23,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from selfmod.api import drive, run_config
+from selfmod.api import drive, pending_patches, recover, run_config
 from selfmod.cli_run import report
 from selfmod.config import Settings, load_settings
 from selfmod.errors import InputError
@@ -104,13 +104,15 @@ def _edit(code: str) -> str:
         os.unlink(path)
 
 
-def _pause(graph: Any, config: RunnableConfig, thread: str) -> Any:
+def _pause(graph: Any, config: RunnableConfig, thread: str, settings: Settings) -> Any:
     """Ask what to do at a stop; returns the payload to continue with, or None to quit."""
     state = graph.get_state(config)
     if state.interrupts:
-        for patch in state.interrupts[0].value.get("patches", []):
+        for patch in pending_patches(graph, config, settings):
             console.rule(f"approve {patch['reflection_id']}: {patch['file']} ({patch['function']}) - {patch['tests']}")
             console.print(Syntax(patch["diff"], "diff"))
+            if patch.get("problem"):
+                console.print(f"will not be applied: {patch['problem']}", style="red", markup=False)
         choice = console.input(escape("[a]pprove, [r]eject, [q]uit > ")).strip().lower()[:1]
         return None if choice == "q" else Command(resume=choice == "a")
     nxt = ", ".join(state.next)
@@ -142,6 +144,7 @@ def step(
     stops = [n.strip() for n in break_at.split(",") if n.strip()]
     thread_id = thread or uuid.uuid4().hex
     console.print(f"thread: {thread_id}")
+    recover(settings)
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=build_model(model), settings=settings, checkpointer=saver)
         unknown = set(stops) - set(graph.nodes)
@@ -158,7 +161,7 @@ def step(
             state = graph.get_state(config)
             if not state.next:
                 break
-            payload = _pause(graph, config, thread_id)
+            payload = _pause(graph, config, thread_id, settings)
             if payload is None:
                 console.print(
                     f"stopped; continue with: selfmod step --thread {thread_id} (or selfmod resume {thread_id})"

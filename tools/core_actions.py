@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from selfmod.errors import UnsafePathError
 from selfmod.models import AuditRecord
 from selfmod.tools.actions import Action, ActionError
-from selfmod.tools.atomic import atomic_write_text
 from selfmod.tools.audit import AuditLog
 from selfmod.tools.path_safety import relative_path
+from selfmod.tools.safety import write_unless_disabled
 from selfmod.tools.sandbox.runner import Confinement, Limits, child_env, run_isolated
 from selfmod.tools.source_text import sha256_text
 
@@ -70,8 +70,13 @@ class WritePythonCodeAction(Action):
             ast.parse(code, filename=path)
         except SyntaxError as exc:
             raise ActionError(f"write_python_code: {path} does not parse (line {exc.lineno}: {exc.msg})") from exc
-        atomic_write_text(target, code)
         rel = target.relative_to(self.workspace.resolve()).as_posix()
+        state_dir = self.audit.state_dir if self.audit is not None else self.workspace.resolve() / ".selfmod"
+        stopped = write_unless_disabled(state_dir, target, code.encode("utf-8"))
+        if stopped:
+            if self.audit is not None:
+                self.audit.append(AuditRecord(id="", timestamp="", status="disabled", file=rel, message=stopped))
+            raise ActionError(f"{self.name}: {rel} not written: {stopped}")
         if self.audit is not None:
             record = AuditRecord(id="", timestamp="", status="action_write", file=rel, hash_after=sha256_text(code))
             self.audit.append(record.model_copy(update={"message": f"{self.name} wrote {rel}"}))

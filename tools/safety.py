@@ -10,7 +10,8 @@ from pathlib import Path
 
 from selfmod.config import Settings
 from selfmod.models import AuditRecord
-from selfmod.tools.atomic import atomic_write_text
+from selfmod.tools.atomic import atomic_write_bytes, atomic_write_text
+from selfmod.tools.locks import project_lock
 
 DISABLED_FLAG = "disabled"
 ENV_DISABLED = "SELFMOD_DISABLED"
@@ -32,6 +33,16 @@ def kill_switch(state_dir: Path) -> str | None:
             why = ""
         return f"disabled by {flag} ({why or 'no reason given'})"
     return None
+
+
+def write_unless_disabled(state_dir: Path, path: Path, data: bytes) -> str | None:
+    """Write `path` atomically unless the kill switch is on, read inside the project lock right before the write;
+    returns why nothing was written, or None."""
+    with project_lock(state_dir):
+        reason = kill_switch(state_dir)
+        if reason is None:
+            atomic_write_bytes(path, data)
+        return reason
 
 
 def is_disabled(settings: Settings) -> str | None:
