@@ -14,8 +14,14 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from selfmod.config import Settings
+from selfmod.tools.state_dir import ensure_state_dir
 
 CHECKPOINTS = "checkpoints.sqlite"
+
+
+def has_checkpoints(settings: Settings) -> bool:
+    """True when the project has a checkpoint database, so a thread id may name a run (creates nothing)."""
+    return (settings.state_dir / CHECKPOINTS).is_file()
 
 
 def strict_serializer() -> JsonPlusSerializer:
@@ -31,7 +37,7 @@ def strict_serializer() -> JsonPlusSerializer:
 @contextmanager
 def sqlite_checkpointer(settings: Settings) -> Iterator[SqliteSaver]:
     """Open the project's checkpoint database for the duration of a run or resume."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    ensure_state_dir(settings.state_dir)
     conn = sqlite3.connect(settings.state_dir / CHECKPOINTS, check_same_thread=False)
     try:
         saver = SqliteSaver(conn, serde=strict_serializer())

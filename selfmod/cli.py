@@ -15,7 +15,7 @@ from rich.table import Table
 from selfmod.cli_run import execute
 from selfmod.cli_step import history, replay, step
 from selfmod.cli_trace import trace_app
-from selfmod.config import Settings, load_settings
+from selfmod.config import Settings
 from selfmod.demo import run_demo
 from selfmod.errors import InputError, SelfmodError
 from selfmod.tools.audit import AuditLog
@@ -24,6 +24,7 @@ from selfmod.tools.rollback import rollback as rollback_change
 from selfmod.tools.safety import disable as disable_switch
 from selfmod.tools.safety import enable as enable_switch
 from selfmod.tools.safety import is_disabled
+from selfmod.tools.state_dir import checked_settings
 from selfmod.tools.triage import triage as triage_entries
 
 app = typer.Typer(
@@ -44,7 +45,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 
 def _settings(project: Path, **overrides: object) -> Settings:
-    return load_settings(project, **overrides)
+    return checked_settings(project, **overrides)
 
 
 def project_path(project: Path) -> Path:
@@ -86,8 +87,7 @@ def run(
     """Process the reflections: extract bugs, write, review and test patches, apply the approved ones."""
     settings = _settings(project_path(project), auto_approve=True if yes else None)
     payload = {"reflections_file": str(reflections.resolve())} if reflections else {}
-    if reflections is not None and not reflections.is_file():
-        raise InputError(f"reflections file {reflections} does not exist")
+    load_reflections(reflections or settings.reflections_path)  # bad input stops here, before .selfmod/ is created
     interactive = sys.stdin.isatty() and console.is_terminal and not as_json and not yes
     execute(settings, model, payload=payload, interactive=interactive, as_json=as_json, console=console)
 
@@ -210,8 +210,8 @@ def main() -> None:
     try:
         app()
     except InputError as exc:
-        err.print(f"error: {exc}", highlight=False)
+        err.print(f"error: {exc}", highlight=False, markup=False)
         sys.exit(2)
     except SelfmodError as exc:
-        err.print(f"error: {exc}", highlight=False)
+        err.print(f"error: {exc}", highlight=False, markup=False)
         sys.exit(1)

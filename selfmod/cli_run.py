@@ -19,7 +19,7 @@ from selfmod.api import Decide, drive, pending_patches, recover, run_config
 from selfmod.config import Settings
 from selfmod.errors import InputError
 from selfmod.graph.build import build_graph
-from selfmod.graph.checkpoint import sqlite_checkpointer
+from selfmod.graph.checkpoint import has_checkpoints, sqlite_checkpointer
 from selfmod.model_spec import build_model
 from selfmod.models import TestRun
 from selfmod.tools.sandbox import summary as test_summary
@@ -127,6 +127,8 @@ def execute(
 ) -> None:
     """Build the graph on the project's checkpointer and drive it; shared by `run` and `resume`."""
     thread = thread_id or uuid.uuid4().hex
+    if resume and not has_checkpoints(settings):
+        raise InputError(f"no run with thread id {thread!r} in {settings.state_dir}")
     Console(stderr=True).print(f"thread: {thread}", highlight=False)
     model = build_model(model_spec, timeout=settings.llm_timeout, streaming=settings.llm_streaming)
     view = LiveView()

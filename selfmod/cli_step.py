@@ -25,15 +25,17 @@ from rich.table import Table
 
 from selfmod.api import drive, pending_patches, recover, run_config
 from selfmod.cli_run import report
-from selfmod.config import Settings, load_settings
+from selfmod.config import Settings
 from selfmod.errors import InputError
 from selfmod.graph.build import build_graph
-from selfmod.graph.checkpoint import sqlite_checkpointer
+from selfmod.graph.checkpoint import has_checkpoints, sqlite_checkpointer
 from selfmod.model_spec import build_model
 from selfmod.models import CodeContext, PatchProposal
 from selfmod.tools.apply import unified_diff
 from selfmod.tools.patch_engine import apply_proposal
+from selfmod.tools.reflections import load_reflections
 from selfmod.tools.source_text import read_source
+from selfmod.tools.state_dir import checked_settings
 
 STEP_NODES = ["extract_bug", "locate", "write_patch", "review_patch", "test_patch", "apply_patch"]
 console = Console()
@@ -131,6 +133,12 @@ def _pause(graph: Any, config: RunnableConfig, thread: str, settings: Settings) 
     return "continue"
 
 
+def _require_thread(settings: Settings, thread_id: str) -> None:
+    """Refuse a thread id when the project has no checkpoints at all (before the database would be created)."""
+    if not has_checkpoints(settings):
+        raise InputError(f"no run with thread id {thread_id!r} in {settings.state_dir}")
+
+
 def step(
     project: ProjectOpt = Path("."),
     break_at: Annotated[str, typer.Option("--break-at", help="Comma-separated nodes to stop before.")] = ",".join(
@@ -140,13 +148,18 @@ def step(
     model: ModelOpt = None,
 ) -> None:
     """Run the graph node by node: see each change, continue, skip, edit, approve or quit (and resume later)."""
-    settings = load_settings(project)
+    settings = checked_settings(project)
+    if thread is None:
+        load_reflections(settings.reflections_path)  # bad input stops here, before .selfmod/ is created
+    else:
+        _require_thread(settings, thread)
     stops = [n.strip() for n in break_at.split(",") if n.strip()]
     thread_id = thread or uuid.uuid4().hex
+    chat_model = build_model(model)
     console.print(f"thread: {thread_id}")
     recover(settings)
     with sqlite_checkpointer(settings) as saver:
-        graph = build_graph(model=build_model(model), settings=settings, checkpointer=saver)
+        graph = build_graph(model=chat_model, settings=settings, checkpointer=saver)
         unknown = set(stops) - set(graph.nodes)
         if unknown:
             raise InputError(f"--break-at names unknown node(s): {', '.join(sorted(unknown))}")
@@ -174,7 +187,8 @@ def step(
 
 def history(thread_id: Annotated[str, typer.Argument(help="The thread id.")], project: ProjectOpt = Path(".")) -> None:
     """The thread's checkpoints, newest first (ids for `selfmod replay --from`)."""
-    settings = load_settings(project)
+    settings = checked_settings(project)
+    _require_thread(settings, thread_id)
     with sqlite_checkpointer(settings) as saver:
         graph = build_graph(model=None, settings=settings, checkpointer=saver)
         table = Table("checkpoint", "step", "next", "reflection", "outcome", title=f"thread {thread_id}")
@@ -201,9 +215,11 @@ def replay(
     model: ModelOpt = None,
 ) -> None:
     """Re-run from a checkpoint: a new branch of the thread's history (earlier checkpoints stay as they were)."""
-    settings = load_settings(project)
+    settings = checked_settings(project)
+    _require_thread(settings, thread_id)
+    chat_model = build_model(model)
     with sqlite_checkpointer(settings) as saver:
-        graph = build_graph(model=build_model(model), settings=settings, checkpointer=saver)
+        graph = build_graph(model=chat_model, settings=settings, checkpointer=saver)
         config = run_config(thread_id, settings.state_dir)
         config["configurable"]["checkpoint_id"] = checkpoint
         if not graph.get_state(config).values:

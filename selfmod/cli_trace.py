@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from selfmod.config import load_settings
 from selfmod.errors import InputError
 from selfmod.tools.atomic import atomic_write_text
+from selfmod.tools.state_dir import checked_settings
 from selfmod.tools.traces import TRACES, TraceRun, TraceStore
 from selfmod.trace_view import html_page, rich_tree, runs_table
 
@@ -20,7 +20,7 @@ ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project s
 
 
 def _store(project: Path) -> TraceStore:
-    return TraceStore(load_settings(project).state_dir / TRACES)
+    return TraceStore(checked_settings(project).state_dir / TRACES)
 
 
 def _run(project: Path, run_id: str) -> TraceRun:

@@ -10,6 +10,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from selfmod.errors import ApplyError
+from selfmod.tools.state_dir import ensure_state_dir
 
 _LOCKS: dict[str, FileLock] = {}
 _GUARD = threading.Lock()
@@ -29,7 +30,7 @@ def project_lock(state_dir: Path, timeout: float = 120.0) -> Iterator[None]:
 
     One lock object per path and process, so it is re-entrant: a holder can call other locked operations.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
+    ensure_state_dir(state_dir)
     lock = _lock_for(state_dir / "project.lock")
     try:
         with lock.acquire(timeout=timeout):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,11 @@ from selfmod.errors import ReflectionsFileError
 from selfmod.models import Reflection
 from selfmod.tools.atomic import atomic_write_text
 from selfmod.tools.locks import project_lock
+
+MAX_REFLECTIONS_BYTES = 50 * 2**20
+"""Largest reflections file selfmod reads (checked with stat before reading)."""
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of lists and objects accepted in a reflections file."""
 
 
 @dataclass
@@ -34,19 +40,55 @@ def reflection_id(entry: Reflection) -> str:
     return "r-" + hashlib.sha256(content).hexdigest()[:16]
 
 
+def _nesting_depth(data: Any) -> int:
+    """How deeply lists and objects nest in parsed JSON (iterative, so no depth can overflow the stack)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def _read_json(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError as exc:
         raise ReflectionsFileError(f"reflections file {path} does not exist") from exc
+    except OSError as exc:
+        raise ReflectionsFileError(f"reflections file {path} cannot be read: {exc.strerror}") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise ReflectionsFileError(f"reflections file {path} is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ReflectionsFileError(f"reflections file {path} is not a regular file")
+    if info.st_size > MAX_REFLECTIONS_BYTES:
+        raise ReflectionsFileError(
+            f"reflections file {path} is {info.st_size} bytes; the limit is {MAX_REFLECTIONS_BYTES // 2**20} MiB"
+        )
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_REFLECTIONS_BYTES + 1)
+    except OSError as exc:
+        raise ReflectionsFileError(f"reflections file {path} cannot be read: {exc.strerror}") from exc
+    if len(raw) > MAX_REFLECTIONS_BYTES:
+        raise ReflectionsFileError(f"reflections file {path} grew past {MAX_REFLECTIONS_BYTES // 2**20} MiB")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ReflectionsFileError(f"reflections file {path} is not UTF-8 (byte {exc.start})") from exc
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReflectionsFileError(
             f"reflections file {path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from exc
+    except RecursionError as exc:
+        raise ReflectionsFileError(f"reflections file {path} nests deeper than {MAX_JSON_DEPTH} levels") from exc
+    if _nesting_depth(data) > MAX_JSON_DEPTH:
+        raise ReflectionsFileError(f"reflections file {path} nests deeper than {MAX_JSON_DEPTH} levels")
+    return data
 
 
 def load_reflections(path: Path) -> LoadedReflections:

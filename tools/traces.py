@@ -21,6 +21,7 @@ from langchain_core.tracers.schemas import Run
 from pydantic import BaseModel
 
 from selfmod.tools.redact import redact_data
+from selfmod.tools.state_dir import ensure_state_dir
 
 TRACES = "traces.sqlite"
 SCHEMA = """
@@ -129,7 +130,7 @@ class TraceStore:
         self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_state_dir(self.path.parent)
         conn = sqlite3.connect(self.path, timeout=30)
         conn.executescript(SCHEMA)
         return conn
