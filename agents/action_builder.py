@@ -14,7 +14,7 @@ from pathlib import Path
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
-from selfmod.agents.critic import new_dangerous_calls
+from selfmod.agents.dangerous_refs import new_dangerous_calls, sandbox_probes
 from selfmod.agents.tool_calling import CallPolicy, call_tool
 from selfmod.config import Settings
 from selfmod.errors import UnsafePathError
@@ -84,7 +84,8 @@ class ActionBuilder:
             compile(proposal.new_code, rel, "exec")
         except SyntaxError as exc:
             return [f"{rel} does not parse (line {exc.lineno}: {exc.msg})"]
-        return [r.message for r in new_dangerous_calls("", proposal.new_code, self.settings)]
+        rejections = new_dangerous_calls("", proposal.new_code, self.settings) + sandbox_probes(proposal.new_code)
+        return [r.message for r in rejections]
 
     def sandbox_check(self, rel: str, code: str) -> list[str]:
         """Import the module and check its Action classes in the sandbox, then run the project's tests there."""

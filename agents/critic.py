@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ast
-from collections import Counter
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
+from selfmod.agents.dangerous_refs import new_dangerous_calls
 from selfmod.config import Settings
 from selfmod.errors import CodeIndexError, UnsafePathError
 from selfmod.models import BugReport, CodeContext, PatchProposal, Rejection, RejectionCode, Verdict
@@ -79,60 +77,3 @@ def public_api_changes(old: str, new: str) -> list[Rejection]:
         )
         for name in gone
     ]
-
-
-def _aliases(tree: ast.AST) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = (
-                    alias.name if alias.asname else alias.name.split(".")[0]
-                )
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            for alias in node.names:
-                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return names
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def call_names(source: str) -> Counter[str]:
-    """How often each dotted call name occurs, with import aliases resolved (`sp.run` -> `subprocess.run`)."""
-    tree = ast.parse(source)
-    aliases = _aliases(tree)
-    found: Counter[str] = Counter()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and (name := _dotted(node.func)):
-            head, _, rest = name.partition(".")
-            resolved = aliases.get(head, head)
-            found[f"{resolved}.{rest}" if rest else resolved] += 1
-    return found
-
-
-def new_dangerous_calls(old: str, new: str, settings: Settings) -> list[Rejection]:
-    """Dangerous calls that occur more often after the patch than before, unless allowed by config."""
-    before, after = call_names(old), call_names(new)
-    out = []
-    for name in sorted(after):
-        if after[name] <= before.get(name, 0):
-            continue
-        if any(fnmatchcase(name, p) for p in settings.dangerous_calls) and not any(
-            fnmatchcase(name, p) for p in settings.allowed_calls
-        ):
-            out.append(
-                Rejection(
-                    code=RejectionCode.DANGEROUS_CALL,
-                    message=f"the patch adds a call to {name}, which is not allowed in patches; fix the bug without it",
-                )
-            )
-    return out
