@@ -8,10 +8,12 @@ inside x. Only references that occur more often after the patch than before coun
 from __future__ import annotations
 
 import ast
+import fnmatch
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from selfmod.config import Settings
 from selfmod.models import Rejection, RejectionCode
@@ -28,8 +30,15 @@ def _prefixes(name: str) -> list[str]:
     return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
 
 
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for all patterns, a `x.*` pattern also matching the bare `x` (fnmatch semantics, case-sensitive)."""
+    bare = [p[:-2] for p in patterns if p.endswith(".*")]
+    return re.compile("|".join(fnmatch.translate(p) for p in [*patterns, *bare]) or "(?!)")
+
+
 def _matches(name: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatchcase(name, p) or (p.endswith(".*") and fnmatchcase(name, p[:-2])) for p in patterns)
+    return _compiled(tuple(patterns)).match(name) is not None
 
 
 def is_denied(name: str, patterns: Sequence[str]) -> bool:
