@@ -55,14 +55,14 @@ def check_pending(settings: Settings, pending: Mapping[str, Any]) -> PendingChec
         rel = relative_path(root, file)
     except UnsafePathError as exc:
         return _refused(shown, str(exc))
-    protected = ProtectedPaths(root, settings.protected, settings.state_patterns()).reason(rel)
-    if protected:
-        return _refused(rel, f"{protected}; patches may not change it")
     try:
         source, raw = read_source(root / rel)
     except (OSError, UnicodeDecodeError) as exc:
         return _refused(rel, f"{rel} cannot be read: {exc}")
     diff = unified_diff(rel, raw.decode("utf-8", errors="replace"), new_text)
+    protected = ProtectedPaths(root, settings.protected, settings.state_patterns()).reason(rel)
+    if protected:
+        return _refused(rel, f"{protected}; patches may not change it", diff)
     try:
         record = AuditRecord.model_validate(pending.get("record"))
         context = CodeContext.model_validate(pending.get("context"))
