@@ -117,6 +117,11 @@ BYPASSES: dict[str, tuple[str, str, str | None]] = {
         "os.system",
         "__import__('os.path')",
     ),
+    "__import__ with an empty fromlist": (
+        "def f():\n    __import__('os.path', fromlist=[]).system('x')\n",
+        "os.system",
+        "__import__('os.path', fromlist=[])",
+    ),
     "alias chain in reverse order": (
         "import os\n\ndef f():\n    c.system('x')\n\nc = b\nb = a\na = os\n",
         "os.system",

@@ -126,9 +126,9 @@ class NameResolver:
         for f in self.resolve(node.func):
             owner, _, method = f.name.rpartition(".")
             if f.name in IMPORTERS and first is not None and (module := constant_text(first)):
-                fromlist = len(args) > 3 or any(k.arg == "fromlist" for k in node.keywords)
-                whole = f.name.endswith("import_module") or fromlist
-                out.append(Reference(module if whole else module.split(".")[0], short(node)))
+                # __import__ returns the top package unless its fromlist is non-empty: follow both
+                top = module if f.name.endswith("import_module") else module.split(".")[0]
+                out.extend(Reference(name, short(node)) for name in dict.fromkeys([module, top]))
             elif f.name in GETATTRS and len(args) >= 2:
                 attr = constant_text(args[1])
                 out.extend(Reference(join_name(o.name, attr or "*"), short(node)) for o in self.resolve(args[0]))
