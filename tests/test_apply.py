@@ -177,6 +177,44 @@ def test_a_patch_that_reverts_an_earlier_selfmod_patch_is_refused(calc_project: 
     assert (calc_project / "calc.py").read_bytes() == CALC_FIXED.encode()
 
 
+def test_apply_refuses_protected_files_whoever_calls_it(calc_project: Path) -> None:
+    settings = Settings(project_root=calc_project)
+    test_file = calc_project / "tests" / "test_calc.py"
+    before = test_file.read_bytes()
+    base = AuditRecord(id="", timestamp="", status="", reflection_id="r1")
+    record = apply_patch(
+        settings,
+        AuditLog(settings.state_dir),
+        "tests/test_calc.py",
+        "def test_x():\n    pass\n",
+        sha256_text(before.decode()),
+        base,
+    )
+    assert record.status == "refused" and "tests/test_calc.py is protected" in record.message
+    assert test_file.read_bytes() == before
+    assert not (calc_project / ".selfmod" / "backups").exists()
+
+
+def test_recovery_aborts_an_intent_naming_an_unsafe_path(calc_project: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text("x = 1\n")
+    settings = Settings(project_root=calc_project)
+    log = AuditLog(settings.state_dir)
+    intent = AuditRecord(
+        id="evil.intent",
+        timestamp="",
+        status="applying",
+        related_id="evil",
+        file="../outside.py",
+        hash_after=sha256_text("x = 1\n"),
+    )
+    log.append(intent)
+    [record] = recover_interrupted(settings, log)
+    assert (record.id, record.status) == ("evil", "aborted") and "contains '..'" in record.message
+    assert recover_interrupted(settings, log) == []
+    assert [r.status for r in log.records()] == ["applying", "aborted"]
+
+
 APPLY_SCRIPT = textwrap.dedent(
     """
     import sys

@@ -124,3 +124,70 @@ def test_cli_audit_table_and_json(tmp_path: Path) -> None:
     assert table.returncode == 0 and "not_actionable" in table.stdout and "calm" in table.stdout
     ok = _cli("audit", "--project", str(tmp_path), "--verify", cwd=tmp_path)
     assert ok.returncode == 0 and "intact: 1 record" in ok.stdout
+
+
+def _head(state: Path) -> dict[str, object]:
+    return dict(json.loads((state / "audit.head").read_text()))
+
+
+def _git_head(root: Path) -> dict[str, object] | None:
+    proc = subprocess.run(
+        ["git", "cat-file", "blob", "refs/selfmod/audit-head"], cwd=root, capture_output=True, text=True
+    )
+    return dict(json.loads(proc.stdout)) if proc.returncode == 0 else None
+
+
+def test_the_head_is_kept_in_a_file_and_in_a_git_ref(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    last = [AuditLog(plain / ".selfmod").append(_record(reflection_id=str(i))) for i in range(3)][-1]
+    assert _head(plain / ".selfmod") == {"count": 3, "last_hash": last.hash}
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    log = AuditLog(repo / ".selfmod")
+    last = [log.append(_record(reflection_id=str(i))) for i in range(2)][-1]
+    assert _head(repo / ".selfmod") == _git_head(repo) == {"count": 2, "last_hash": last.hash}
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == (
+        "?? .selfmod/\n"
+    )
+
+
+def test_a_record_written_just_before_a_crash_without_its_head_still_verifies(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / ".selfmod")
+    first = log.append(_record(reflection_id="a"))
+    data = _record(reflection_id="b").model_dump(mode="json")
+    data.update(id="late", timestamp="2026-01-01T00:00:00.000Z", prev_hash=first.hash)
+    data["hash"] = record_hash(data)
+    with open(log.path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, sort_keys=True) + "\n")  # the writer died before updating the head
+    assert _head(tmp_path / ".selfmod")["count"] == 1
+    assert log.verify().ok and log.verify().count == 2
+    third = log.append(_record(reflection_id="c"))
+    assert _head(tmp_path / ".selfmod") == {"count": 3, "last_hash": third.hash}
+    assert log.verify().ok
+
+
+def test_tampering_evidence_survives_later_appends(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    log = AuditLog(tmp_path / ".selfmod")
+    for i in range(4):
+        log.append(_record(reflection_id=str(i)))
+    evidence = _git_head(tmp_path)
+    lines = log.path.read_text().splitlines()[:2]
+    log.path.write_text("\n".join(lines) + "\n")
+    last = json.loads(lines[-1])["hash"]
+    (tmp_path / ".selfmod" / "audit.head").write_text(json.dumps({"count": 2, "last_hash": last}))
+    log.append(_record(reflection_id="after"))
+    result = log.verify()
+    assert not result.ok and "git ref refs/selfmod/audit-head records 4" in result.reason
+    assert evidence is not None and evidence["count"] == 4 and _git_head(tmp_path) == evidence
+
+
+def test_a_deleted_head_is_reported(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / ".selfmod")
+    log.append(_record(reflection_id="a"))
+    (tmp_path / ".selfmod" / "audit.head").unlink()
+    result = log.verify()
+    assert not result.ok and "audit.head is missing but the log holds 1 record(s)" in result.reason
+    proc = _cli("audit", "--project", str(tmp_path), "--verify", cwd=tmp_path)
+    assert proc.returncode == 1 and "audit chain broken: " in proc.stderr and "is missing" in proc.stderr
