@@ -15,12 +15,23 @@ from selfmod.config import Settings
 from selfmod.errors import CodeIndexError, InputError, LLMError, SelfmodError
 from selfmod.graph.feedback import critic_feedback, test_feedback
 from selfmod.graph.state import ITEM_RESET, Result, SelfmodState, add_usage
-from selfmod.models import AuditRecord, BugReport, CodeContext, PatchProposal, Reflection, TestRun, Verdict
+from selfmod.models import (
+    AuditRecord,
+    BugReport,
+    CodeContext,
+    PatchProposal,
+    Reflection,
+    Rejection,
+    RejectionCode,
+    TestRun,
+    Verdict,
+)
 from selfmod.protocols import BugExtractor, Patcher, Reviewer, TestRunner
 from selfmod.tools.apply import unified_diff
 from selfmod.tools.audit import AuditLog
 from selfmod.tools.code_index import Resolution
 from selfmod.tools.context import extract_code_block
+from selfmod.tools.sandbox import failure_reason
 from selfmod.tools.source_text import read_source
 
 Update = dict[str, Any]
@@ -187,10 +198,15 @@ class ItemNodes:
         }
         if run.success:
             return {**update, "outcome": "tested"}
+        if run.tampering:
+            reason = failure_reason(run)
+            verdict = Verdict(rejections=[Rejection(code=RejectionCode.TEST_TAMPERING, message=reason)])
+            return {**update, "verdict": verdict.model_dump(mode="json"), "outcome": "rejected", "message": reason}
         update["feedback"] = test_feedback(run, attempts)
         if attempts >= self.deps.settings.max_attempts:
-            failing = [t.name for t in run.tests if t.outcome in ("failed", "error")][:5]
-            update.update(outcome="rejected", message=f"tests failed after {attempts} attempt(s): {', '.join(failing)}")
+            update.update(
+                outcome="rejected", message=f"tests failed after {attempts} attempt(s): {failure_reason(run)}"
+            )
         return update
 
     def record(self, state: SelfmodState) -> Update:
@@ -231,6 +247,7 @@ class ItemNodes:
             token_usage=dict(state.get("item_usage") or {}),
             message=state.get("message") or "",
             runners_up=state.get("runners_up") or [],
+            isolation=(run or {}).get("isolation"),
         )
 
     def _pending(self, state: SelfmodState) -> dict[str, Any]:

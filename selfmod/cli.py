@@ -205,6 +205,19 @@ def enable(project: ProjectOpt = Path(".")) -> None:
         err.print(f"[yellow]note:[/yellow] still disabled: {still}")
 
 
+@app.command()
+def doctor(project: ProjectOpt = Path(".")) -> None:
+    """Show which sandbox isolation this machine offers, and why."""
+    from selfmod.config import load_settings
+    from selfmod.tools.sandbox.doctor import checks, isolation_line
+
+    setting = load_settings(project_path(project)).sandbox
+    for check in checks():
+        mark = "ok " if check.ok else "no "
+        console.print(f"{mark} {check.name}: {check.detail}", highlight=False, markup=False)
+    console.print(f"sandbox = {setting!r} -> {isolation_line(setting)}", highlight=False, markup=False)
+
+
 def main() -> None:
     """Console-script entry point: the one place our errors become exit codes (usage errors exit 2 in typer)."""
     try:

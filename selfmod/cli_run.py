@@ -23,6 +23,7 @@ from selfmod.graph.checkpoint import has_checkpoints, sqlite_checkpointer
 from selfmod.model_spec import build_model
 from selfmod.models import TestRun
 from selfmod.tools.sandbox import summary as test_summary
+from selfmod.tools.sandbox.bwrap import choose as choose_isolation
 
 STAGES = {
     "extract_bug": "extracting bug",
@@ -92,6 +93,7 @@ def report(values: dict[str, Any], thread_id: str, as_json: bool, console: Conso
             "token_usage": values.get("token_usage") or {},
             "warnings": values.get("warnings") or [],
             "awaiting": values.get("awaiting") or [],
+            "isolation": values.get("isolation"),
         }
         sys.stdout.write(json.dumps(payload) + "\n")
         return
@@ -109,6 +111,8 @@ def report(values: dict[str, Any], thread_id: str, as_json: bool, console: Conso
     if values.get("awaiting"):
         console.print(f"waiting for approval: selfmod resume {thread_id} --approve (or --reject)")
     usage = values.get("token_usage") or {}
+    if values.get("isolation"):
+        console.print(f"isolation: {values['isolation']}")
     if usage:
         console.print(f"tokens: {usage.get('total_tokens', 0)} in {usage.get('calls', 0)} LLM call(s)")
 
@@ -129,7 +133,9 @@ def execute(
     thread = thread_id or uuid.uuid4().hex
     if resume and not has_checkpoints(settings):
         raise InputError(f"no run with thread id {thread!r} in {settings.state_dir}")
+    isolation, note = choose_isolation(settings.sandbox)
     Console(stderr=True).print(f"thread: {thread}", highlight=False)
+    Console(stderr=True).print(f"isolation: {isolation}" + (f" ({note})" if note else ""), highlight=False)
     model = build_model(model_spec, timeout=settings.llm_timeout, streaming=settings.llm_streaming)
     view = LiveView()
     decide = ask_in_terminal(console) if interactive else None
@@ -152,7 +158,7 @@ def execute(
                 values = drive(graph, start, config, None, on_update, settings)
             if decide is not None and values["awaiting"]:
                 values = drive(graph, Command(resume=decide(values["awaiting"])), config, decide, view.update, settings)
-    report(values, thread, as_json, console)
+    report({**values, "isolation": isolation}, thread, as_json, console)
 
 
 def _resume_payload(

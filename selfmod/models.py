@@ -262,6 +262,8 @@ class AuditRecord(_Model):
     """The audit id this record refers to (an apply it completes or a rollback's target)."""
     alert: str = ""
     """Why this record needs a human's attention (budget exceeded, loop suspected)."""
+    isolation: str | None = None
+    """The sandbox backend the patch was tested in (`namespaces` or `process`); None when no test ran."""
     runners_up: list[dict[str, Any]] = Field(default_factory=list)
     """Other candidate patches that also passed, for the offline engine's choices."""
     prev_hash: str = ""

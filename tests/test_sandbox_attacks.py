@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -381,3 +382,27 @@ def test_forged_reports_are_caught_by_the_canaries(live: Path, backend: str, pol
     run = Sandbox(config).evaluate("calc.py", CALC + FORGER)
     assert "must fail" in run.tampering
     assert not run.success
+
+
+def test_a_fork_bomb_is_capped(live: Path, backend: str) -> None:
+    lost(backend, "a cap on the number of processes the tests may start")
+    run = evaluate(
+        live,
+        backend,
+        """
+        import os as _os, time as _time
+        _n = 0
+        for _i in range(400):
+            try:
+                if _os.fork() == 0:
+                    _time.sleep(2)
+                    _os._exit(0)
+                _n += 1
+            except OSError:
+                break
+        raise RuntimeError(f"FORKED {_n}")
+        """,
+        max_processes=64,
+    )
+    forked = re.search(r"FORKED (\d+)", run.output)
+    assert forked is not None and int(forked.group(1)) < 64
