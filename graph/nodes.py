@@ -251,9 +251,10 @@ class ItemNodes:
         )
 
     def _pending(self, state: SelfmodState) -> dict[str, Any]:
-        """A tested patch waiting for approval; it is checked again (`graph/pending_check.py`) before it is shown
-        or written, so its diff is not stored here but computed from the live file each time."""
+        """A tested patch waiting for approval. Its `diff` is the tested change as traces show it; approval shows
+        and apply writes only what `graph/pending_check.py` computes again from the live file."""
         context = CodeContext.model_validate(state["context"])
+        source = read_source(self.deps.settings.project_root / context.file)[0]
         base = self._audit_record(state, record_id(state), "pending")
         return {
             "reflection_id": str((state.get("item") or {}).get("id")),
@@ -262,6 +263,7 @@ class ItemNodes:
             "new_text": state["new_text"],
             "expected_sha256": context.file_sha256,
             "context": context.model_dump(mode="json"),
+            "diff": unified_diff(context.file, source, str(state["new_text"])),
             "tests": f"{(state.get('test_run') or {}).get('passed', 0)} passed",
             "record": base.model_dump(mode="json"),
         }
