@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,9 @@ class Head:
     """A snapshot of the log's end."""
 
     count: int
+    """How many records the log held."""
     last_hash: str
+    """The hash of its last record (GENESIS for an empty log)."""
 
     def dumps(self) -> str:
         """The head as one line of JSON."""
@@ -50,24 +53,26 @@ class Head:
 
 @dataclass(frozen=True)
 class Tail:
-    """The log's last record before an append: its hash and the hash it chains to (None for an empty log)."""
+    """The log's last record before an append."""
 
     last_hash: str
+    """Its hash (GENESIS for an empty log)."""
     prev_hash: str | None
+    """The hash it chains to (None for an empty log)."""
 
 
-class Anchor:
+class Anchor(ABC):
     """A place that keeps a copy of the head."""
 
     name: str
 
+    @abstractmethod
     def read(self) -> Head | None:
         """The stored head; None when there is none yet; AuditError when it is unreadable."""
-        raise NotImplementedError
 
+    @abstractmethod
     def write(self, head: Head) -> None:
         """Store the head."""
-        raise NotImplementedError
 
 
 class FileAnchor(Anchor):
@@ -175,17 +180,20 @@ def mismatch(anchor: Anchor, hashes: list[str]) -> str | None:
         if count and isinstance(anchor, FileAnchor):
             return f"{anchor.name} is missing but the log holds {count} record(s) (deleted, or the log is forged)"
         return None
+    hint = ""
+    if isinstance(anchor, GitAnchor):
+        hint = f" (if the log was reset on purpose: git update-ref -d {anchor.ref})"
     if count < head.count:
-        return f"the log holds {count} record(s) but {anchor.name} records {head.count}: records were dropped"
+        return f"the log holds {count} record(s) but {anchor.name} records {head.count}: records were dropped{hint}"
     if count > head.count + 1:
         return (
             f"the log holds {count} record(s) but {anchor.name} records {head.count}: "
-            "records were added without selfmod"
+            f"records were added without selfmod{hint}"
         )
     at_head = hashes[head.count - 1] if head.count else GENESIS
     if at_head != head.last_hash:
         return (
             f"record {head.count}'s hash {at_head[:12]} differs from {head.last_hash[:12]} in {anchor.name}: "
-            "the chain was rebuilt"
+            f"the chain was rebuilt{hint}"
         )
     return None
