@@ -18,6 +18,7 @@ SQLITE_FILES = ("checkpoints.sqlite", "traces.sqlite")
 """The SQLite databases in the state folder (each may have -journal, -wal and -shm companions)."""
 STATE_FILES = (
     "audit.jsonl",
+    "audit.head",
     "project.lock",
     "disabled",
     *(f"{db}{suffix}" for db in SQLITE_FILES for suffix in ("", "-journal", "-wal", "-shm")),
