@@ -427,7 +427,8 @@ GRAPH_FORGER = '''def dummy_function(text):
 
 
 def test_a_forging_patch_that_gets_past_the_critic_is_rejected_for_tampering(seed_project: Path, backend: str) -> None:
-    from test_graph import BUG, FAST as POLICY, patch, settings_for
+    from test_graph import BUG, patch, settings_for
+    from test_graph import FAST as POLICY
 
     from selfmod.graph.build import build_graph
     from selfmod.testing import ScriptedChatModel, tool_call
