@@ -267,11 +267,19 @@ def test_processes_end_and_the_copy_is_cleaned_when_selfmod_is_killed(live: Path
     while processes_with(token) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_with(token) == []
-    left = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(PREFIX + "*") if p.name not in before]
+    new = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(PREFIX + "*") if p.name not in before]
+    left = [p for p in new if p.is_dir() and token in _read(p / "project" / "calc.py")]
     assert left, "the killed run left no workspace behind (nothing to clean)"
     removed = clean_stale()
-    assert {p.name for p in left if p.is_dir()} <= {p.name for p in removed}
-    assert not any(p.exists() for p in left if not p.name.endswith(".lock"))
+    assert {p.name for p in left} <= {p.name for p in removed}
+    assert not any(p.exists() or p.with_name(p.name + ".lock").exists() for p in left)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 def test_unix_sockets_of_the_host_are_out_of_reach(live: Path, outside: Path, backend: str) -> None:
