@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test lint format types ci demo bench
+.PHONY: dev test lint format types ci demo bench bench-sandbox
 
 dev:
 	python3 -m venv $(VENV)
@@ -30,3 +30,6 @@ ci:
 
 bench:
 	$(VENV)/bin/python bench/repair/run.py --json bench/results.json
+
+bench-sandbox:
+	$(VENV)/bin/python bench/sandbox/run.py --json bench/sandbox/results.json
