@@ -46,6 +46,22 @@ def pids_root() -> Path | None:
     return None
 
 
+def clean_stale_cgroups(grace_s: float = 60.0) -> list[Path]:
+    """Remove empty cgroups left by runs that were killed before they could remove their own."""
+    root = pids_root()
+    removed: list[Path] = []
+    if root is None:
+        return removed
+    with contextlib.suppress(OSError):
+        for path in root.glob("selfmod-*"):
+            with contextlib.suppress(OSError):
+                old = time.time() - path.stat().st_mtime > grace_s
+                if old and not PidsCgroup(path).members():
+                    path.rmdir()
+                    removed.append(path)
+    return removed
+
+
 class PidsCgroup:
     """One run's cgroup: processes join it before exec; `kill_all` ends whatever is left."""
 

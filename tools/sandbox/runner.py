@@ -18,6 +18,7 @@ import errno
 import fcntl
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -237,6 +238,28 @@ def _run_namespaced(
     return _replace(result, network_isolated=limits.isolate_network, isolation="namespaces", isolation_note=note)
 
 
+def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait for the process to exit, woken by the kernel (a pidfd) rather than by polling; False on timeout."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        ready = poller.poll(max(0, int(timeout * 1000)))
+    finally:
+        os.close(pidfd)
+    if ready:
+        proc.wait()
+        return True
+    return False
+
+
 def _run(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, preexec: Callable[[], None]) -> ProcessResult:
     started = time.monotonic()
     with tempfile.NamedTemporaryFile(prefix="selfmod-out-") as out:
@@ -258,9 +281,7 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, preexe
             raise SandboxError(f"cannot start test command {argv!r}: {exc}") from exc
         timed_out = False
         try:
-            proc.wait(timeout=limits.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            timed_out = not _wait_exit(proc, limits.timeout)
         finally:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -20,6 +20,7 @@ from selfmod.models import TestRun
 from selfmod.tools.atomic import atomic_write_text
 from selfmod.tools.path_safety import relative_path
 from selfmod.tools.redact import redact
+from selfmod.tools.sandbox.pids import clean_stale_cgroups
 from selfmod.tools.sandbox.results import PLUGIN, PLUGIN_DIR, REPORT_NAME, plant_canary, read_report
 from selfmod.tools.sandbox.runner import Confinement, Limits, ProcessResult, child_env, run_isolated
 from selfmod.tools.sandbox.verdict import judge
@@ -56,6 +57,7 @@ class Sandbox:
         self.settings = settings
         self.root = settings.project_root.resolve()
         clean_stale()
+        clean_stale_cgroups()
 
     def _is_pytest(self) -> bool:
         return any("pytest" in part for part in self.settings.test_command)
