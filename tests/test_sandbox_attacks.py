@@ -86,6 +86,31 @@ def seen_in(run: TestRun, needle: str) -> bool:
     return needle in run.output or any(needle in t.message for t in run.tests)
 
 
+@contextlib.contextmanager
+def listening(server: socket.socket) -> Iterator[list[bytes]]:
+    """Accept connections on `server` in a thread while the block runs; yields what each connection sent."""
+    server.listen(5)
+    server.settimeout(0.2)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                conn, _ = server.accept()
+                received.append(conn.recv(100) or b"(connected)")
+                conn.close()
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        yield received
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
 def processes_with(token: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -174,22 +199,8 @@ def test_setns_into_the_parents_network_namespace_reaches_nothing(live: Path, ba
     lost(backend, "no way back into the host network namespace (root can setns)")
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
-    server.listen(5)
-    server.settimeout(0.2)
     port = server.getsockname()[1]
-    accepted: list[bytes] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                conn, _ = server.accept()
-                accepted.append(conn.recv(100) or b"(connected)")
-                conn.close()
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    try:
+    with listening(server) as accepted:
         run = evaluate(
             live,
             backend,
@@ -210,10 +221,6 @@ def test_setns_into_the_parents_network_namespace_reaches_nothing(live: Path, ba
                     pass
             """,
         )
-    finally:
-        stop.set()
-        thread.join()
-        server.close()
     assert accepted == []
     assert run.success and run.network_isolated
 
@@ -287,21 +294,7 @@ def test_unix_sockets_of_the_host_are_out_of_reach(live: Path, outside: Path, ba
     path = outside / "agent.sock"
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(path))
-    server.listen(5)
-    server.settimeout(0.2)
-    got: list[bytes] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                conn, _ = server.accept()
-                got.append(conn.recv(100) or b"(connected)")
-                conn.close()
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    try:
+    with listening(server) as got:
         run = evaluate(
             live,
             backend,
@@ -315,10 +308,6 @@ def test_unix_sockets_of_the_host_are_out_of_reach(live: Path, outside: Path, ba
                 pass
             """,
         )
-    finally:
-        stop.set()
-        thread.join()
-        server.close()
     assert got == []
     assert run.success
 

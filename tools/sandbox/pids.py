@@ -12,9 +12,24 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+
+
+def kill_until_gone(find: Callable[[], list[int]], rounds: int) -> int:
+    """SIGKILL whatever `find` lists, again until it lists nothing (or `rounds` ran out); returns how many."""
+    killed = 0
+    for _ in range(rounds):
+        pids = find()
+        if not pids:
+            break
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.01)
+    return killed
 
 
 @cache
@@ -110,14 +125,4 @@ class PidsCgroup:
 
     def kill_all(self) -> int:
         """SIGKILL every member until none is left; returns how many were killed."""
-        killed = 0
-        for _ in range(50):
-            pids = self.members()
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-                    killed += 1
-            time.sleep(0.01)
-        return killed
+        return kill_until_gone(self.members, rounds=50)

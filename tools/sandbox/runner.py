@@ -36,7 +36,7 @@ from typing import Literal
 
 from selfmod.errors import SandboxError
 from selfmod.tools.sandbox import bwrap
-from selfmod.tools.sandbox.pids import PidsCgroup
+from selfmod.tools.sandbox.pids import PidsCgroup, kill_until_gone
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
@@ -169,17 +169,7 @@ def _marked_pids(marker: bytes) -> list[int]:
 
 def _kill_marked(marker: bytes) -> int:
     """Kill every process carrying the marker in its environment; returns how many were found."""
-    killed = 0
-    for _ in range(20):
-        pids = _marked_pids(marker)
-        if not pids:
-            break
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-        time.sleep(0.01)
-    return killed
+    return kill_until_gone(lambda: _marked_pids(marker), rounds=20)
 
 
 def _read_capped(fh: tempfile._TemporaryFileWrapper[bytes], cap: int) -> str:
