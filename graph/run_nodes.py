@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from selfmod.graph.nodes import Deps, Update
 from selfmod.graph.pending_check import RECHECK_FAILED, approval_view, check_pending
+from selfmod.graph.result_rows import duplicate_row, result_row
 from selfmod.graph.state import Result, SelfmodState
 from selfmod.models import AuditRecord, Reflection
 from selfmod.tools.apply import apply_patch
@@ -24,13 +25,14 @@ from selfmod.tools.triage import record_not_actionable, triage
 
 APPLY_STATUS = {
     "applied": "applied",
-    "already_applied": "applied",
+    "already_applied": "duplicate",
     "disabled": "disabled",
     "budget_exceeded": "rejected",
     "refused": "rejected",
     "file_changed": "error",
 }
-"""How apply outcomes map onto the reported statuses."""
+"""How apply outcomes map onto the reported statuses (`already_applied`: another run wrote the same patch first)."""
+ALREADY_APPLIED = "the file already holds this patch (another run applied it first); nothing written"
 
 
 class RunNodes:
@@ -62,6 +64,7 @@ class RunNodes:
         run_id = uuid.uuid4().hex[:10]
         results: list[Result] = []
         queue: list[dict[str, Any]] = []
+        records = audit.records() if any(i.status == "duplicate" for i in items) else []
         for item in items:
             rid = item.reflection_id
             if item.status == "actionable" and not disabled:
@@ -72,14 +75,18 @@ class RunNodes:
                     AuditRecord(id=audit_id, timestamp="", status="disabled", reflection_id=rid, message=disabled or "")
                 )
                 results.append(
-                    {"reflection_id": rid, "status": "disabled", "audit_id": audit_id, "message": disabled or ""}
+                    result_row(rid, "disabled", attempts=0, audit_id=audit_id, message=disabled or "", token_usage={})
                 )
             elif item.status == "own":
-                results.append({"reflection_id": rid, "status": "not_actionable", "message": "selfmod's own note"})
+                results.append(
+                    result_row(rid, "not_actionable", attempts=0, message="selfmod's own note", token_usage={})
+                )
             elif item.status == "duplicate":
-                results.append({"reflection_id": rid, "status": "duplicate", "message": "already handled"})
+                results.append(duplicate_row(rid, records))
             else:
-                results.append({"reflection_id": rid, "status": "not_actionable", "audit_id": set_aside.get(rid)})
+                results.append(
+                    result_row(rid, "not_actionable", attempts=0, audit_id=set_aside.get(rid), token_usage={})
+                )
         return {
             "queue": queue,
             "results": results,
@@ -132,17 +139,18 @@ class RunNodes:
                 record = self.deps.audit.append(
                     base.model_copy(update={"status": "rejected", "message": "rejected at approval"})
                 )
+            status = APPLY_STATUS.get(record.status, record.status)
             results.append(
-                {
-                    "reflection_id": str(pending.get("reflection_id")),
-                    "status": APPLY_STATUS.get(record.status, record.status),
-                    "file": record.file or pending.get("file"),
-                    "function": pending.get("function"),
-                    "attempts": base.attempts,
-                    "audit_id": record.id,
-                    "message": record.message,
-                    "token_usage": base.token_usage,
-                }
+                result_row(
+                    str(pending.get("reflection_id")),
+                    status,
+                    file=record.file or pending.get("file"),
+                    function=pending.get("function"),
+                    attempts=base.attempts,
+                    audit_id=record.id,
+                    message=ALREADY_APPLIED if record.status == "already_applied" else record.message,
+                    token_usage=base.token_usage,
+                )
             )
         return {"results": results}
 

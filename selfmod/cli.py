@@ -78,7 +78,7 @@ def run(
     reflections: Annotated[
         Path | None, typer.Option(help="Reflections file (default: <project>/reflections.json).")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="openai:<name> or offline (default: from the environment).")] = None,
+    model: Annotated[str | None, typer.Option(help="openai:<name>, offline, scripted:<file> (default: env).")] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply patches that passed their tests without asking.")
     ] = False,
@@ -98,7 +98,7 @@ def resume(
     project: ProjectOpt = Path("."),
     approve: Annotated[bool, typer.Option("--approve", help="Apply the patches waiting for approval.")] = False,
     reject: Annotated[bool, typer.Option("--reject", help="Reject the patches waiting for approval.")] = False,
-    model: Annotated[str | None, typer.Option(help="openai:<name> or offline (default: from the environment).")] = None,
+    model: Annotated[str | None, typer.Option(help="openai:<name>, offline, scripted:<file> (default: env).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Continue a run from its checkpoint (after an interruption, or to answer its approval)."""

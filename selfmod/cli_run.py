@@ -20,6 +20,7 @@ from selfmod.config import Settings
 from selfmod.errors import InputError
 from selfmod.graph.build import build_graph
 from selfmod.graph.checkpoint import has_checkpoints, sqlite_checkpointer
+from selfmod.graph.result_rows import complete_row
 from selfmod.model_spec import build_model
 from selfmod.models import TestRun
 from selfmod.tools.sandbox import summary as test_summary
@@ -89,7 +90,7 @@ def report(values: dict[str, Any], thread_id: str, as_json: bool, console: Conso
     if as_json:
         payload = {
             "thread_id": thread_id,
-            "results": results,
+            "results": [complete_row(r) for r in results],
             "token_usage": values.get("token_usage") or {},
             "warnings": values.get("warnings") or [],
             "awaiting": values.get("awaiting") or [],

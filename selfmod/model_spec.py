@@ -1,9 +1,12 @@
-"""Model selection: `openai:<name>` (any OpenAI-compatible endpoint), `offline`, or a sensible default."""
+"""Model selection: `openai:<name>` (any OpenAI-compatible endpoint), `offline`, `scripted:<file.json>` (answers
+from a script of tool calls, as the served graph accepts), or a sensible default."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
@@ -11,6 +14,7 @@ from selfmod.errors import InputError
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 OFFLINE = "offline"
+SCRIPTED = "scripted:"
 
 
 def default_spec(environ: Mapping[str, str] | None = None) -> str:
@@ -30,9 +34,11 @@ def build_model(spec: str | None, *, timeout: float = 120.0, streaming: bool = F
     spec = (spec or default_spec()).strip()
     if spec == OFFLINE:
         return None
+    if spec.startswith(SCRIPTED):
+        return scripted_model(Path(spec.removeprefix(SCRIPTED)))
     provider, _, name = spec.partition(":")
     if provider != "openai" or not name:
-        raise InputError(f"unknown model {spec!r}: use 'openai:<model name>' or 'offline'")
+        raise InputError(f"unknown model {spec!r}: use 'openai:<model name>', 'offline' or 'scripted:<file.json>'")
     from langchain_openai import ChatOpenAI
 
     api_key = os.environ.get("OPENAI_API_KEY") or ("not-needed" if os.environ.get("OPENAI_BASE_URL") else None)
@@ -47,6 +53,31 @@ def build_model(spec: str | None, *, timeout: float = 120.0, streaming: bool = F
         streaming=streaming,
         stream_usage=True,
     )
+
+
+def scripted_model(path: Path) -> BaseChatModel:
+    """A `ScriptedChatModel` from a JSON list of `{"tool": name, "args": {...}}` or `{"text": "..."}` items."""
+    from selfmod.testing import ScriptedChatModel
+
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"scripted model file {str(path)!r} cannot be read: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"scripted model file {str(path)!r} is not valid JSON: {exc}") from exc
+    if not isinstance(items, list):
+        raise InputError(f"scripted model file {str(path)!r} must hold a JSON list of answers")
+    for n, item in enumerate(items):
+        good = isinstance(item, dict) and (
+            (isinstance(item.get("tool"), str) and isinstance(item.get("args", {}), dict))
+            or (isinstance(item.get("text"), str) and "tool" not in item)
+        )
+        if not good:
+            raise InputError(
+                f"scripted model file {str(path)!r}: answer {n} must be "
+                '{"tool": "<name>", "args": {...}} or {"text": "..."}'
+            )
+    return ScriptedChatModel.from_file(path)
 
 
 def model_name(model: BaseChatModel | None) -> str:

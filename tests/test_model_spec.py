@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from langchain_core.messages import AIMessage
 from langchain_openai import ChatOpenAI
 
 from selfmod.errors import InputError
@@ -32,3 +36,21 @@ def test_offline_and_bad_specs(monkeypatch: pytest.MonkeyPatch) -> None:
         build_model("gpt-4")
     with pytest.raises(InputError, match="needs OPENAI_API_KEY"):
         build_model("openai:gpt-4o")
+
+
+def test_scripted_spec_answers_from_the_file_in_order(tmp_path: Path) -> None:
+    script = tmp_path / "answers.json"
+    script.write_text(json.dumps([{"tool": "log_bug_report", "args": {"filename": "a.py"}}, {"text": "no bug"}]))
+    model = build_model(f"scripted:{script}")
+    assert model is not None and model_name(model) == "scripted"
+    first, second = model.invoke("hi"), model.invoke("again")
+    assert isinstance(first, AIMessage) and first.tool_calls[0]["name"] == "log_bug_report"
+    assert first.tool_calls[0]["args"] == {"filename": "a.py"} and second.content == "no bug"
+
+
+def test_scripted_spec_with_a_bad_file_names_it(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"'.*missing\.json' cannot be read"):
+        build_model(f"scripted:{tmp_path / 'missing.json'}")
+    (tmp_path / "x.json").write_text('[{"args": {}}]')
+    with pytest.raises(InputError, match=r"x\.json': answer 0 must be"):
+        build_model(f"scripted:{tmp_path / 'x.json'}")
