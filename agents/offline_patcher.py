@@ -13,7 +13,7 @@ from selfmod.agents.repair_choice import choose
 from selfmod.agents.repair_edits import Candidate
 from selfmod.agents.repair_search import Budget, SearchResult, make_site, search
 from selfmod.config import Settings
-from selfmod.errors import LLMOutputError
+from selfmod.errors import LLMOutputError, NoFixError
 from selfmod.models import BugReport, CodeContext, PatchProposal
 from selfmod.protocols import Proposal
 from selfmod.tools.llm_tools import propose_code_patch
@@ -50,8 +50,8 @@ class OfflinePatcher:
             site = make_site(self.settings.project_root, context.file, context.qualified_name)
             memory.plausible = choose(site, memory.last.plausible)
         if not memory.plausible:
-            tried = memory.last.validated if memory.last else 0
-            raise LLMOutputError(f"offline repair found no candidate that passes the tests ({tried} validated)")
+            tried = memory.last.tried() if memory.last else "nothing left to try"
+            raise NoFixError(f"offline repair found no candidate that passes the tests: {tried}")
         winner, runners_up = memory.plausible[0], memory.plausible[1:]
         memory.plausible = runners_up
         memory.tried.add(winner.key)
@@ -79,8 +79,8 @@ class OfflinePatcher:
         with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task(context.qualified_name, total=None)
 
-            def update(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+            def update(phase: str, done: int, total: int | None) -> None:
+                bar.update(task, description=f"{context.qualified_name}: {phase}", completed=done, total=total)
 
             return search(self.settings, context.file, context.qualified_name, loc, tried, self.budget, update)
 

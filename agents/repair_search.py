@@ -5,7 +5,6 @@ first in the fork-per-candidate worker, and return the plausible ones (those pas
 from __future__ import annotations
 
 import ast
-import itertools
 import json
 import sys
 import threading
@@ -15,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from selfmod.agents.repair_edits import Candidate, Site, function_source
-from selfmod.agents.repair_operators import OPERATORS
+from selfmod.agents.repair_budget import Budget, PhaseClock, PhaseProgress
+from selfmod.agents.repair_edits import Candidate, Site
+from selfmod.agents.repair_ranking import build_ranked, generate, pairs, rank
 from selfmod.config import Settings
 from selfmod.tools.code_index import index_source
 from selfmod.tools.localize import Localization
@@ -24,18 +24,7 @@ from selfmod.tools.sandbox import Sandbox
 from selfmod.tools.source_text import read_source
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Limits per reflection."""
-
-    candidates: int = 2000
-    seconds: float = 120.0
-    stop_after: int = 300
-    max_plausible: int = 25
-    pair_lines: int = 3
-    pair_pool: int = 40
+__all__ = ["Budget", "SearchResult", "Validator", "make_site", "pairs", "rank", "search"]
 
 
 @dataclass
@@ -47,6 +36,20 @@ class SearchResult:
     timeouts: int = 0
     seconds: float = 0.0
     original_source: str = ""
+    generated: int = 0
+    ranked: int = 0
+    budget_seconds: float = 0.0
+    cut: list[str] = field(default_factory=list)
+
+    def tried(self) -> str:
+        """What the search did, and which phases the budget cut short (for the `no_fix` message)."""
+        done = (
+            f"{self.generated} candidate(s) generated, {self.ranked} ranked, {self.validated} validated "
+            f"in {self.seconds:.1f} s"
+        )
+        if not self.cut:
+            return done
+        return f"{done}; the {self.budget_seconds:g} s budget ran out during {' and '.join(self.cut)}"
 
 
 def _function_node(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -74,59 +77,6 @@ def make_site(root: Path, rel: str, qualname: str) -> Site | None:
     sym = index.by_qualname(qualname)
     node = _function_node(ast.parse(text), qualname) if sym else None
     return Site(text, sym, node) if sym and node else None
-
-
-def rank(site: Site, loc: Localization | None, rel: str, exclude: set[str]) -> list[Candidate]:
-    """Every single-edit candidate, deduplicated by resulting AST, most promising first."""
-    original = function_source(site, ())
-    assert original is not None
-    seen = {_key(original[1]), *exclude}
-    scored = []
-    for op in OPERATORS:
-        for cand in op(site):
-            built = function_source(site, cand.edits)
-            if built is None:
-                continue
-            cand.source, cand.extra["def"] = built
-            cand.key = _key(built[1])
-            if cand.key in seen:
-                continue
-            seen.add(cand.key)
-            cand.prior = cand.weight * (0.05 + _suspicion(loc, rel, cand.line)) / (1 + 0.1 * cand.size)
-            scored.append(cand)
-    scored.sort(key=lambda c: (-c.prior, c.size))
-    return scored
-
-
-def pairs(site: Site, singles: list[Candidate], loc: Localization | None, rel: str, budget: Budget) -> list[Candidate]:
-    """Two edits at once, both on the most suspicious lines, for bugs no single edit fixes."""
-    lines = sorted({c.line for c in singles}, key=lambda n: -_suspicion(loc, rel, n))[: budget.pair_lines]
-    pool = [c for c in singles if c.line in lines][: budget.pair_pool]
-    out, seen = [], {c.key for c in singles}
-    for a, b in itertools.combinations(pool, 2):
-        built = function_source(site, a.edits + b.edits)
-        if built is None or _key(built[1]) in seen:
-            continue
-        pair = Candidate(
-            a.edits + b.edits, "pair", f"{a.description}; {b.description}", a.line, a.size + b.size, a.weight * b.weight
-        )
-        pair.source, pair.extra["def"] = built
-        pair.key = _key(built[1])
-        pair.prior = a.prior * b.prior
-        seen.add(pair.key)
-        out.append(pair)
-    out.sort(key=lambda c: (-c.prior, c.size))
-    return out
-
-
-def _key(def_text: str) -> str:
-    return ast.dump(ast.parse(def_text))
-
-
-def _suspicion(loc: Localization | None, rel: str, line: int) -> float:
-    if loc is None or not loc.failing:
-        return 0.5
-    return loc.line_score(rel, line)
 
 
 @dataclass
@@ -221,27 +171,32 @@ def search(
     loc: Localization,
     exclude: set[str],
     budget: Budget,
-    progress: Progress | None = None,
+    progress: PhaseProgress | None = None,
 ) -> SearchResult:
-    """Find plausible repairs of `qualname` in `rel`: single edits first, then pairs on the top lines."""
-    started = time.time()
-    deadline = started + budget.seconds
-    result = SearchResult()
+    """Find plausible repairs of `qualname` in `rel`: single edits first, then pairs on the top lines. Every
+    phase stops at its share of `budget.seconds`; the result says which ones the budget cut short."""
+    clock = PhaseClock(budget.seconds)
+    result = SearchResult(budget_seconds=budget.seconds)
     site = make_site(settings.project_root, rel, qualname)
     if site is None:
         return result
     result.original_source = "\n".join(site.lines[site.symbol.start - 1 : site.symbol.end]) + "\n"
-    singles = rank(site, loc, rel, exclude)
-    validator = Validator(settings, progress)
+    raw, result.generated = generate(site, loc, rel, budget.candidates * 3, clock, progress)
+    singles = build_ranked(site, raw, exclude, budget.candidates, clock, progress)
+    result.ranked = len(singles)
+    validator = Validator(settings, (lambda done, total: progress("validation", done, total)) if progress else None)
     failing = relevant_failing(loc, rel, site.symbol.start, site.symbol.end)
     for phase in ("singles", "pairs"):
-        pool = singles if phase == "singles" else pairs(site, singles, loc, rel, budget)
+        pool = singles if phase == "singles" else pairs(site, singles, loc, rel, budget, clock, progress)
         pool = pool[: max(0, budget.candidates - result.validated)]
-        verdicts = validator.validate(rel, qualname, pool, loc, deadline, budget, failing)
+        verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing)
         result.plausible += verdicts.plausible
         result.validated += len(verdicts.rows)
         result.timeouts += verdicts.timeouts
-        if result.plausible or result.validated >= budget.candidates or time.time() >= deadline:
+        if len(verdicts.rows) < len(pool) and time.time() >= clock.deadline:
+            clock.mark_cut("validation")
+        if result.plausible or result.validated >= budget.candidates or time.time() >= clock.deadline:
             break
-    result.seconds = time.time() - started
+    result.seconds = time.time() - clock.started
+    result.cut = list(clock.cut)
     return result

@@ -12,7 +12,7 @@ from langchain_core.tools import StructuredTool
 
 from selfmod.agents.critic import review_proposal
 from selfmod.config import Settings
-from selfmod.errors import CodeIndexError, InputError, LLMError, SelfmodError
+from selfmod.errors import CodeIndexError, InputError, LLMError, NoFixError, SelfmodError
 from selfmod.graph.feedback import critic_feedback, test_feedback
 from selfmod.graph.state import ITEM_RESET, Result, SelfmodState, add_usage
 from selfmod.models import (
@@ -148,7 +148,8 @@ class ItemNodes:
         try:
             made = self.deps.patcher.propose(bug, context, state.get("feedback") or "")
         except LLMError as exc:
-            return {"outcome": "error", "attempts": attempts, "message": str(exc), **_usage_update(state, exc.usage)}
+            outcome = "no_fix" if isinstance(exc, NoFixError) else "error"
+            return {"outcome": outcome, "attempts": attempts, "message": str(exc), **_usage_update(state, exc.usage)}
         return {
             "proposal": made.proposal.model_dump(mode="json"),
             "attempts": attempts,

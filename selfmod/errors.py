@@ -69,3 +69,7 @@ class LLMUnavailableError(LLMError):
 
 class LLMOutputError(LLMError):
     """No valid tool call after the repair retries."""
+
+
+class NoFixError(LLMOutputError):
+    """The offline engine tried and found no repair that passes the tests (reported as `no_fix`, with what it tried)."""
