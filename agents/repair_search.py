@@ -52,22 +52,12 @@ class SearchResult:
         return f"{done}; the {self.budget_seconds:g} s budget ran out during {' and '.join(self.cut)}"
 
 
-def _function_node(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    body: list[ast.stmt] = tree.body
-    node: ast.AST | None = None
-    for part in qualname.split("."):
-        node = next(
-            (
-                n
-                for n in body
-                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == part
-            ),
-            None,
-        )
-        if node is None:
-            return None
-        body = node.body
-    return node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+def _function_node(tree: ast.Module, def_line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function whose `def` is on `def_line` (qualnames of nested duplicates are not paths of names)."""
+    return next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.lineno == def_line),
+        None,
+    )
 
 
 def make_site(root: Path, rel: str, qualname: str) -> Site | None:
@@ -75,7 +65,7 @@ def make_site(root: Path, rel: str, qualname: str) -> Site | None:
     text = read_source(root / rel)[0]
     index = index_source(text, rel)
     sym = index.by_qualname(qualname)
-    node = _function_node(ast.parse(text), qualname) if sym else None
+    node = _function_node(ast.parse(text), sym.def_line) if sym else None
     return Site(text, sym, node) if sym and node else None
 
 

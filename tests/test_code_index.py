@@ -180,3 +180,48 @@ def test_extract_code_block_refuses_paths_outside_and_missing_files(project: Pat
         extract_code_block(project, "../x.py", "f")
     with pytest.raises(InputError, match=r"'nope\.py' is not a file"):
         extract_code_block(project, "nope.py", "f")
+
+
+NESTED = """def outer(kind):
+    if kind == "a":
+        def inner(x):
+            return x + 1
+    elif kind == "b":
+        def inner(x):
+            return x - 1
+    else:
+        def inner(x):
+            return x * 2
+    return inner
+"""
+
+
+def test_nested_duplicates_carry_their_def_line_and_resolve_by_it() -> None:
+    index = index_source(NESTED, "nest.py")
+    assert [s.qualname for s in index.symbols] == ["outer", "outer.inner@3", "outer.inner@6", "outer.inner@9"]
+    found = resolve(index, "outer.<locals>.inner@6")
+    assert found.status == "found" and found.symbol is not None and found.symbol.def_line == 6
+    unsure = resolve(index, "outer.inner")
+    assert unsure.status == "ambiguous" and "outer.inner@3, outer.inner@6, outer.inner@9" in unsure.reason
+
+
+def test_a_traceback_line_picks_one_of_several_same_named_functions() -> None:
+    index = index_source(NESTED, "nest.py")
+    found = resolve(index, "inner", 'File "nest.py", line 7, in inner\nValueError')
+    assert found.status == "found" and found.symbol is not None and found.symbol.qualname == "outer.inner@6"
+
+
+def test_the_class_named_in_prose_picks_the_method() -> None:
+    source = "class Executor:\n    def check_budget(self):\n        return 1\n\n\nclass Planner:\n    def check_budget(self):\n        return 2\n"
+    index = index_source(source, "agent.py")
+    found = resolve(index, "check_budget", "the Planner's budget check lets every plan through")
+    assert found.status == "found" and found.symbol is not None and found.symbol.qualname == "Planner.check_budget"
+    assert resolve(index, "check_budget", "the budget check is wrong").status == "ambiguous"
+
+
+def test_extract_code_block_accepts_the_line_suffixed_name(tmp_path: Path) -> None:
+    (tmp_path / "nest.py").write_text(NESTED)
+    located = extract_code_block(tmp_path, "nest.py", "outer.<locals>.inner@9", context_lines=0)
+    assert isinstance(located, Located)
+    assert (located.context.start_line, located.context.end_line) == (9, 10)
+    assert located.context.qualified_name == "outer.inner@9"

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
 from selfmod.errors import CodeIndexError
 from selfmod.models import SymbolKind
 from selfmod.tools.source_text import leading_ws, split_lines, strip_eol
+
+AT = "@"
+"""Joins a qualname shared by several definitions (nested functions in branches) to its `def` line: `outer.f@12`."""
+LINE_HINT = re.compile(r"\bline (\d+)")
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,11 @@ class Symbol:
     def is_public(self) -> bool:
         """A public name: no leading underscore on any part."""
         return not any(part.startswith("_") for part in self.qualname.split("."))
+
+    @property
+    def plain_qualname(self) -> str:
+        """The qualname without `@<line>` suffixes."""
+        return ".".join(part.split(AT)[0] for part in self.qualname.split("."))
 
 
 @dataclass
@@ -70,15 +80,26 @@ def index_source(source: str, path: str = "<string>") -> ModuleIndex:
         raise CodeIndexError(f"{path}: cannot parse Python (line {exc.lineno}: {exc.msg})") from exc
     lines = split_lines(source)
     index = ModuleIndex(path=path, source=source, tree=tree)
-    _collect(tree.body, None, lines, index.symbols)
-    index.symbols.sort(key=lambda s: (s.start, s.qualname))
+    shared: set[str] = set()
+    for _round in range(8):  # a suffix can expose duplicates among the children of duplicates
+        symbols: list[Symbol] = []
+        _collect(tree.body, None, lines, symbols, shared)
+        counts = Counter(s.qualname for s in symbols)
+        again = {q for q, n in counts.items() if n > 1}
+        if not again:
+            break
+        shared |= again
+    index.symbols = sorted(symbols, key=lambda s: (s.start, s.qualname))
     return index
 
 
-def _collect(body: list[ast.stmt], parent: str | None, lines: list[str], out: list[Symbol]) -> None:
+def _collect(body: list[ast.stmt], parent: str | None, lines: list[str], out: list[Symbol], shared: set[str]) -> None:
+    """Index the definitions of `body`; a qualname in `shared` (several definitions) gets `@<def line>`."""
     for node in body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             qual = f"{parent}.{node.name}" if parent else node.name
+            if qual in shared:
+                qual = f"{qual}{AT}{node.lineno}"
             kind = (
                 SymbolKind.CLASS
                 if isinstance(node, ast.ClassDef)
@@ -89,10 +110,10 @@ def _collect(body: list[ast.stmt], parent: str | None, lines: list[str], out: li
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             end = node.end_lineno or node.lineno
             out.append(Symbol(node.name, qual, kind, start, node.lineno, end, leading_ws(lines[start - 1]), parent))
-            _collect(node.body, qual, lines, out)
+            _collect(node.body, qual, lines, out, shared)
         else:
             for child_body in _nested_bodies(node):
-                _collect(child_body, parent, lines, out)
+                _collect(child_body, parent, lines, out, shared)
 
 
 def _nested_bodies(node: ast.stmt) -> list[list[ast.stmt]]:
@@ -134,18 +155,25 @@ def normalize_name(name: str, module_path: str | None = None) -> str:
 
 
 def resolve(index: ModuleIndex, name: str, summary: str = "") -> Resolution:
-    """Resolve `name` to one symbol of the module, using the summary only to break ties among same-named symbols."""
+    """Resolve `name` to one symbol of the module. Among same-named symbols, a `line N` of the summary (a
+    traceback frame) inside exactly one of them wins, then the one whose class the summary names."""
     wanted = normalize_name(name, index.path)
     exact = index.by_qualname(wanted)
     if exact is not None:
         return Resolution("found", exact)
     tail = wanted.split(".")
-    matches = [s for s in index.symbols if s.qualname.split(".")[-len(tail) :] == tail]
+    plain = AT not in wanted
+    matches = [s for s in index.symbols if (s.plain_qualname if plain else s.qualname).split(".")[-len(tail) :] == tail]
     if len(matches) == 1:
         return Resolution("found", matches[0])
     if not matches:
         return Resolution("not_found", reason=f"no function or class named {wanted!r} in {index.path}")
-    mentioned = [s for s in matches if s.parent and _mentions(summary, s.parent.split(".")[-1])]
+    lines = {int(n) for n in LINE_HINT.findall(summary)}
+    holding = [s for s in matches if any(s.def_line <= n <= s.end for n in lines)]
+    innermost = [s for s in holding if not any(o is not s and s.start <= o.start and o.end <= s.end for o in holding)]
+    if len(innermost) == 1:
+        return Resolution("found", innermost[0], tuple(matches))
+    mentioned = [s for s in matches if s.parent and _mentions(summary, s.parent.split(".")[-1].split(AT)[0])]
     if len(mentioned) == 1:
         return Resolution("found", mentioned[0], tuple(matches))
     names = ", ".join(s.qualname for s in matches)
