@@ -17,7 +17,7 @@ from selfmod.errors import LLMOutputError, NoFixError
 from selfmod.models import BugReport, CodeContext, PatchProposal
 from selfmod.protocols import Proposal
 from selfmod.tools.llm_tools import propose_code_patch
-from selfmod.tools.localize import Localization, localize
+from selfmod.tools.localize import Localization, localize, no_failing_test_message
 
 
 @dataclass
@@ -44,7 +44,7 @@ class OfflinePatcher:
         if loc is None:
             raise LLMOutputError("offline repair needs a pytest test command (set test_command in [tool.selfmod])")
         if not loc.failing:
-            raise LLMOutputError("offline repair needs a failing test that shows the bug; the project's tests all pass")
+            raise LLMOutputError(no_failing_test_message(loc))
         if not memory.plausible:
             memory.last = self._search(context, loc, memory.tried)
             site = make_site(self.settings.project_root, context.file, context.qualified_name)

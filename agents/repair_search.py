@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import json
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,8 @@ from selfmod.config import Settings
 from selfmod.tools.code_index import index_source
 from selfmod.tools.localize import Localization
 from selfmod.tools.sandbox import Sandbox
+from selfmod.tools.sandbox.helpers import WORKER_MODULE, helper_env
+from selfmod.tools.sandbox.interpreter import project_python
 from selfmod.tools.source_text import read_source
 
 Progress = Callable[[int, int], None]
@@ -92,11 +93,11 @@ class Validator:
 
     def timeout_for(self, loc: Localization, tests: list[str]) -> float:
         """Screening timeout from the baseline: ten times the failing tests' time, 0.1 s to 1 s."""
-        return min(1.0, max(0.1, 10 * sum(loc.durations.get(t, 0.01) for t in tests)))
+        return min(1.0, max(0.1, 10 * sum(loc.expected_seconds(t) for t in tests)))
 
     def confirm_timeout(self, loc: Localization) -> float:
         """Timeout for confirming a survivor against every test: three times their baseline time plus a second."""
-        return 1.0 + 3 * sum(loc.durations.get(t, 0.01) for t in [*loc.failing, *loc.passing])
+        return 1.0 + 3 * sum(loc.expected_seconds(t) for t in [*loc.failing, *loc.passing])
 
     def validate(
         self,
@@ -130,10 +131,10 @@ class Validator:
             job_file, results = ws.base / "job.json", ws.base / "results.jsonl"
             job_file.write_text(json.dumps(job))
             results.touch()
-            command = [sys.executable, "-m", "selfmod.tools.repair_worker", str(job_file), str(results)]
+            command = [project_python(self.settings), "-m", WORKER_MODULE, str(job_file), str(results)]
             timeout = max(5.0, deadline - time.time() + 30)
             worker = threading.Thread(
-                target=sandbox.execute, args=(ws, command), kwargs={"timeout": timeout}, daemon=True
+                target=sandbox.execute, args=(ws, command, helper_env(ws.env)), kwargs={"timeout": timeout}, daemon=True
             )
             worker.start()
             while worker.is_alive():

@@ -84,8 +84,7 @@ def accumulators(site: Site) -> Iterator[Candidate]:
                 else:
                     codes.append(f"{acc}.{'append' if kind == 'list' else 'add'}({src})")
             for code in codes:
-                for target in (body[0], body[-1]):
-                    where = "start" if target is body[0] else "end"
+                for where, target in (("start", body[0]), ("end", body[-1])):
                     edit = site.insert_before(target, code) if where == "start" else _insert_after(site, target, code)
                     yield make_candidate(
                         "accumulate", f"{code} at the {where} of the loop", target.lineno, [edit], 2, 0.6

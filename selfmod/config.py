@@ -141,8 +141,13 @@ class Settings(BaseModel):
     """Dangerous calls (patterns like `subprocess.*`) that patches may introduce anyway."""
     dangerous_calls: list[str] = Field(default_factory=lambda: list(DANGEROUS_CALLS))
     """Calls a patch may not newly introduce."""
-    test_command: list[str] = Field(default_factory=lambda: [sys.executable, "-m", "pytest", "-q"])
-    """The project's test command, run in the sandbox; a leading `python` means this interpreter."""
+    test_command: list[str] = Field(default_factory=lambda: ["python", "-m", "pytest", "-q"])
+    """The project's test command, run in the sandbox; a leading `python`/`python3` means the project's interpreter
+    (see `python`) and a leading `pytest` runs as `<that interpreter> -m pytest`."""
+    python: str | None = None
+    """The interpreter of the project's tests, localisation and repair worker (a path relative to the project or
+    absolute, or a program on PATH); unset: the `python` of `test_command`, else `.venv/bin/python` or
+    `venv/bin/python` in the project, else selfmod's own interpreter."""
     test_timeout: float = Field(default=300.0, gt=0)
     """Wall-clock seconds before the whole test process group is killed."""
     acceptance: Literal["fix_failing", "all_pass", "no_regression"] = "fix_failing"
@@ -185,8 +190,6 @@ class Settings(BaseModel):
     def _split_command(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = shlex.split(value)
-        if isinstance(value, list) and value and value[0] in PYTHON_NAMES:
-            value = [sys.executable, *value[1:]]
         return value
 
     @property

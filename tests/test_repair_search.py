@@ -118,3 +118,104 @@ def test_slow_passing_tests_do_not_make_survivors_time_out(calc_project: Path, f
     assert validator.timeout_for(loc, loc.failing) <= 0.2 < 4 < validator.confirm_timeout(loc)
     result = search(settings, "calc.py", "mean", loc, set(), Budget(stop_after=5, max_plausible=1))
     assert [c.operator for c in result.plausible] == ["guard"]
+
+
+SHAPES = "def area(width, height):\n    return width + height\n"
+UNITTEST_SUITE = """import unittest
+
+from shapes import area
+
+
+class AreaTest(unittest.TestCase):
+    def test_square(self):
+        self.assertEqual(area(3, 3), 9)
+
+    def test_zero(self):
+        self.assertEqual(area(0, 0), 0)
+"""
+PYTEST_STYLES = """import pytest
+
+from shapes import area
+
+
+@pytest.mark.parametrize(("w", "h", "expected"), [(2, 2, 4), (2, 5, 10)])
+def test_param(w, h, expected):
+    assert area(w, h) == expected
+
+
+@pytest.fixture
+def hundred():
+    value = area(10, 10)
+    if value != 100:
+        raise RuntimeError(f"the fixture saw area {value}")
+    return value
+
+
+def test_fixture(hundred):
+    assert hundred == 100
+
+
+@pytest.mark.xfail(reason="documented as broken")
+def test_xfail():
+    assert area(-1, 2) == -2
+
+
+def test_skip():
+    pytest.skip("not on this platform")
+    assert area(1, 1) == 1
+"""
+
+
+def _shapes(root: Path, tests: str) -> list[Candidate]:
+    (root / "tests").mkdir()
+    (root / "shapes.py").write_text(SHAPES)
+    (root / "tests" / "test_shapes.py").write_text(tests)
+    site = make_site(root, "shapes.py", "area")
+    assert site is not None
+    cands = rank(site, None, "shapes.py", set())
+    bad = next(c for c in cands if "width - height" in c.source)
+    good = next(c for c in cands if "width * height" in c.source)
+    return [bad, good]
+
+
+def test_a_unittest_failure_is_not_a_pass_in_the_worker(tmp_path: Path, fast: list[str]) -> None:
+    bad, good = _shapes(tmp_path, UNITTEST_SUITE)
+    settings = Settings(project_root=tmp_path, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    assert (loc.failing, loc.passing) == (
+        ["tests/test_shapes.py::AreaTest::test_square"],
+        ["tests/test_shapes.py::AreaTest::test_zero"],
+    )
+    verdicts = Validator(settings).validate("shapes.py", "area", [bad, good], loc, time.time() + 60, Budget())
+    assert [row["verdict"] for row in verdicts.rows] == ["failed", "ok"]
+    assert verdicts.plausible == [good]
+
+
+@pytest.mark.parametrize(
+    ("failing", "fixable"),
+    [
+        (["tests/test_shapes.py::test_param[2-5-10]"], True),
+        (["tests/test_shapes.py::test_fixture"], True),
+        (["tests/test_shapes.py::test_xfail"], False),
+        (["tests/test_shapes.py::test_skip"], False),
+    ],
+)
+def test_worker_outcomes_come_from_pytests_reports(
+    tmp_path: Path, fast: list[str], failing: list[str], fixable: bool
+) -> None:
+    bad, good = _shapes(tmp_path, PYTEST_STYLES)
+    settings = Settings(project_root=tmp_path, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    assert loc.outcomes == {
+        "tests/test_shapes.py::test_param[2-2-4]": "passed",
+        "tests/test_shapes.py::test_param[2-5-10]": "failed",
+        "tests/test_shapes.py::test_fixture": "error",
+        "tests/test_shapes.py::test_xfail": "xfailed",
+        "tests/test_shapes.py::test_skip": "skipped",
+    }
+    loc.outcomes["tests/test_shapes.py::test_param[2-2-4]"] = "skipped"  # only the chosen test decides
+    verdicts = Validator(settings).validate("shapes.py", "area", [bad, good], loc, time.time() + 60, Budget(), failing)
+    assert verdicts.plausible == ([good] if fixable else [])
+    assert verdicts.rows and all(row["verdict"] in ("failed", "ok") for row in verdicts.rows)

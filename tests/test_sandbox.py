@@ -16,6 +16,7 @@ from conftest import CALC, CALC_FIXED
 from selfmod.config import Settings, load_settings
 from selfmod.errors import ConfigError
 from selfmod.tools.sandbox import Sandbox, tree_hash
+from selfmod.tools.sandbox.interpreter import resolved_test_command
 from selfmod.tools.sandbox.runner import netns_flags
 
 FAST = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
@@ -126,16 +127,33 @@ def test_secrets_never_reach_the_tests(calc_project: Path, fast: list[str], monk
     assert "HOME" in run.output
 
 
-def test_a_test_looping_forever_is_killed_by_the_timeout(calc_project: Path, fast: list[str]) -> None:
+def test_a_test_looping_forever_fails_as_timed_out_and_the_run_goes_on(calc_project: Path, fast: list[str]) -> None:
+    (calc_project / "tests" / "test_loop.py").write_text("def test_loop():\n    while True:\n        pass\n")
+    settings = _settings(calc_project, fast, test_timeout=10)
+    run = Sandbox(settings).run({"calc.py": CALC_FIXED})
+    outcomes = {t.name.rsplit("::", 1)[-1]: t for t in run.tests}
+    assert not run.timed_out and run.results_found and not run.success
+    assert (
+        outcomes["test_loop"].outcome == "failed" and "timed out after 2 s (in call)" in outcomes["test_loop"].message
+    )
+    assert [outcomes[n].outcome for n in ("test_mean", "test_mean_empty", "test_clamp")] == ["passed"] * 3
+
+
+def test_a_test_looping_forever_with_the_alarm_blocked_is_killed_by_the_timeout(
+    calc_project: Path, fast: list[str]
+) -> None:
     token = "selfmod-loop-token-4711"
     (calc_project / "tests" / "test_loop.py").write_text(
-        f"def test_loop():\n    x = '{token}'\n    while True:\n        pass\n"
+        f"import signal\n\ndef test_loop():\n    x = '{token}'\n"
+        "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n    while True:\n        pass\n"
     )
     started = time.monotonic()
     run = Sandbox(
         _settings(calc_project, fast, test_timeout=3, test_command=["python", "-m", "pytest", "-q", "-k", "loop"])
     ).run({"calc.py": CALC_FIXED})
     assert run.timed_out and run.exit_code is None and not run.success
+    [test] = run.tests
+    assert test.outcome == "error" and test.message == "killed by the test run's 3 s timeout while running"
     assert time.monotonic() - started < 15
     assert _processes_with(token) == []
 
@@ -210,10 +228,17 @@ def test_test_command_from_pyproject_and_selfmod_toml(calc_project: Path) -> Non
         'protected = ["legacy/"]\n'
     )
     settings = load_settings(calc_project)
-    assert settings.test_command == [sys.executable, "-m", "pytest", "-x"]
+    assert settings.test_command == ["python", "-m", "pytest", "-x"]
+    assert resolved_test_command(settings) == [sys.executable, "-m", "pytest", "-x"]
     assert (settings.test_timeout, settings.max_attempts, settings.protected) == (12, 2, ["legacy/"])
-    (calc_project / ".selfmod.toml").write_text('test_command = "python3 -m pytest -q tests"\n')
-    assert load_settings(calc_project).test_command == [sys.executable, "-m", "pytest", "-q", "tests"]
+    (calc_project / ".selfmod.toml").write_text(
+        'test_command = "python3 -m pytest -q tests"\npython = "py/bin/python"\n'
+    )
+    (calc_project / "py" / "bin").mkdir(parents=True)
+    (calc_project / "py" / "bin" / "python").symlink_to(sys.executable)
+    settings = load_settings(calc_project)
+    assert settings.test_command == ["python3", "-m", "pytest", "-q", "tests"]
+    assert resolved_test_command(settings) == [str(calc_project / "py/bin/python"), "-m", "pytest", "-q", "tests"]
     (calc_project / ".selfmod.toml").write_text("test_timout = 5\n")
     with pytest.raises(ConfigError, match=r"\.selfmod\.toml: test_timout: Extra inputs are not permitted"):
         load_settings(calc_project)

@@ -16,12 +16,14 @@ from pathlib import Path
 
 from selfmod.config import Settings
 from selfmod.errors import SandboxError
-from selfmod.models import TestRun
+from selfmod.models import TestCase, TestRun
 from selfmod.tools.atomic import atomic_write_text
 from selfmod.tools.path_safety import relative_path
 from selfmod.tools.redact import redact
+from selfmod.tools.sandbox.helpers import REPORT_PLUGIN, helper_env, per_test_timeout
+from selfmod.tools.sandbox.interpreter import resolved_test_command
 from selfmod.tools.sandbox.pids import clean_stale_cgroups
-from selfmod.tools.sandbox.results import PLUGIN, PLUGIN_DIR, REPORT_NAME, plant_canary, read_report
+from selfmod.tools.sandbox.results import PLUGIN_DIR, REPORT_NAME, plant_canary, read_report
 from selfmod.tools.sandbox.runner import Confinement, Limits, ProcessResult, child_env, run_isolated
 from selfmod.tools.sandbox.verdict import judge
 from selfmod.tools.sandbox.workspace import clean_stale, copy_project, locked_folder, tree_hash
@@ -39,6 +41,13 @@ def selfmod_source_dirs() -> tuple[Path, ...]:
     dirs = {Path(m.__file__).resolve().parent for m in modules if m.__file__}
     dirs |= {Path(m.__file__).parent for m in modules if m.__file__}
     return tuple(sorted(dirs | {PLUGIN_DIR}))
+
+
+def _killed(test: TestCase, timeout: float) -> TestCase:
+    """A test that was running when the whole run hit its timeout says so."""
+    if test.outcome != "error" or "reported no result" not in test.message:
+        return test
+    return test.model_copy(update={"message": f"killed by the test run's {timeout:g} s timeout while running"})
 
 
 @dataclass(frozen=True)
@@ -103,25 +112,26 @@ class Sandbox:
         """Run one untrusted command inside the workspace, confined."""
         return run_isolated(argv, ws.project, env or ws.env, self.limits(timeout), self.confinement(ws))
 
-    def run(self, patched: dict[str, str] | None = None) -> TestRun:
-        """Copy the project, write the patched texts into the copy, run the tests there with a canary pair."""
+    def run(self, patched: dict[str, str] | None = None, reference_seconds: float | None = None) -> TestRun:
+        """Copy the project, write the patched texts into the copy, run the tests there with a canary pair under
+        the project's interpreter; a test running longer than `per_test_timeout` fails as timed out."""
         patched = patched or {}
-        command = list(self.settings.test_command)
+        command = resolved_test_command(self.settings)
         with self.workspace(patched) as ws:
             env = dict(ws.env)
             canary = None
             if self._is_pytest():
                 canary = plant_canary(ws.project)
-                command += ["-p", PLUGIN]
-                pythonpath = [str(PLUGIN_DIR), *filter(None, env.get("PYTHONPATH", "").split(":"))]
-                env.update(
-                    PYTHONPATH=":".join(pythonpath),
+                command += ["-p", REPORT_PLUGIN]
+                env = helper_env(
+                    env,
                     SELFMOD_REPORT_FILE=str(ws.base / REPORT_NAME),
                     SELFMOD_CANARY=str(ws.project / canary.file),
+                    SELFMOD_TEST_TIMEOUT=str(per_test_timeout(self.settings, reference_seconds)),
                 )
             result = self.execute(ws, command, env)
             report = read_report(ws.base / REPORT_NAME, canary)
-        tests = report.tests
+        tests = [_killed(t, self.settings.test_timeout) if result.timed_out else t for t in report.tests]
         counts = {k: sum(1 for t in tests if t.outcome == k) for k in ("passed", "failed", "error")}
         rel: str | None = next(iter(patched), None)
         text = patched[rel] if rel is not None else None
@@ -165,5 +175,6 @@ class Sandbox:
     def evaluate(self, rel_path: str, new_text: str) -> TestRun:
         """Test the patched text and judge it by the acceptance policy against the baseline."""
         baseline = self.baseline()
-        run = self.run({rel_path: new_text})
+        reference = None if baseline.timed_out or not baseline.results_found else baseline.duration_s
+        run = self.run({rel_path: new_text}, reference)
         return judge(run, baseline, self.settings.acceptance)

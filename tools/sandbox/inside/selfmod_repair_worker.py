@@ -1,8 +1,12 @@
-"""The validation worker, run inside the sandbox: `python -m selfmod.tools.repair_worker JOB RESULTS`.
+"""The validation worker, run inside the sandbox: `python -m selfmod_repair_worker JOB RESULTS`.
 
 pytest starts and collects once; for each candidate the worker forks, swaps the target function's code in the
 child, runs the previously failing tests and then the passing ones, and reports through a pipe. A child that
 outlives the per-candidate timeout is killed, so a hanging candidate costs about the timeout.
+A test passes only when pytest's own reports say so (`runtestprotocol`): a failing `unittest.TestCase` test, a
+fixture error, a skip, an xfail or an xpass is not a pass, even though nothing is raised to the caller.
+Standard library and pytest only: this file must run in any project's environment (its folder is put on
+PYTHONPATH; selfmod itself need not be installed there).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from types import FunctionType, ModuleType
 from typing import Any
 
 import pytest
+from _pytest.runner import runtestprotocol
 
 BATCH = 16
 """Candidates one screening child tries before a fresh fork (bounds the damage a candidate's side effects do)."""
@@ -78,19 +83,32 @@ def _install(original: FunctionType, source: str) -> None:
     original.__kwdefaults__ = new.__kwdefaults__
 
 
+def _passed(reports: list[Any]) -> bool:
+    """Every phase passed, the call phase ran, and it was not an xfail/xpass."""
+    call = [r for r in reports if r.when == "call"]
+    return bool(call) and all(r.passed and not hasattr(r, "wasxfail") for r in reports)
+
+
+def _teardown_all(item: pytest.Item) -> None:
+    """Tear down every fixture still set up (a run stopped early must leave nothing for the next one)."""
+    state: Any = getattr(item.session, "_setupstate", None)
+    if state is None:
+        return
+    try:
+        state.teardown_exact(None)
+    except TypeError:  # pytest < 7: teardown_exact(item, nextitem)
+        state.teardown_exact(item, None)
+
+
 def _run(items: list[pytest.Item]) -> bool:
-    """Run the items through pytest's setup/call/teardown hooks, without building reports (the child's answer
-    is only pass or fail, and formatting failure reports is what makes a normal run slow)."""
+    """Run the items through pytest's own protocol (setup, call, teardown and their reports, without logging) and
+    stop at the first that does not pass."""
     for i, item in enumerate(items):
         nextitem = items[i + 1] if i + 1 < len(items) else None
-        try:
-            item.ihook.pytest_runtest_setup(item=item)
-            item.ihook.pytest_runtest_call(item=item)
-        except pytest.skip.Exception:
-            pass
-        except BaseException:
+        if not _passed(runtestprotocol(item, log=False, nextitem=nextitem)):
+            if nextitem is not None:
+                _teardown_all(item)
             return False
-        item.ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
     return True
 
 

@@ -3,6 +3,9 @@
 Writes one JSON line per report phase to the file named by SELFMOD_REPORT_FILE, and a last line when the session
 ends. When SELFMOD_CANARY names a file of the project copy, its two tests are appended after every other test:
 the code under test must leave one failing and the other passing, or it tampered with the run.
+When SELFMOD_TEST_TIMEOUT is a number of seconds, each phase (setup, call, teardown) of a test that runs longer is
+interrupted (SIGALRM, repeated every second if the code swallows it) and fails with "timed out after N s", so a
+test that loops forever is a failing test and the session goes on.
 Standard library and pytest only: this file must import in any project's environment.
 """
 
@@ -10,12 +13,59 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
 _OUT: IO[str] | None = None
+
+
+class SelfmodTimeout(BaseException):
+    """A test phase ran longer than SELFMOD_TEST_TIMEOUT (a BaseException, so `except Exception` cannot hide it)."""
+
+
+def _limit() -> float:
+    try:
+        return max(0.0, float(os.environ.get("SELFMOD_TEST_TIMEOUT", "0")))
+    except ValueError:
+        return 0.0
+
+
+def _timed(phase: str) -> Any:
+    limit = _limit()
+    usable = limit > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def alarm(signum: int, frame: Any) -> None:
+        raise SelfmodTimeout(f"timed out after {limit:g} s (in {phase})")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit, 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    yield from _timed("setup")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    yield from _timed("call")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Any:
+    yield from _timed("teardown")
 
 
 def _write(record: dict[str, Any]) -> None:
