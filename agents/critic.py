@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from selfmod.agents.dangerous_refs import new_dangerous_calls
 from selfmod.config import Settings
 from selfmod.errors import CodeIndexError, UnsafePathError
-from selfmod.models import BugReport, CodeContext, PatchProposal, Rejection, RejectionCode, Verdict
+from selfmod.models import BugReport, CodeContext, Edit, EditsProposal, PatchProposal, Rejection, RejectionCode, Verdict
 from selfmod.tools.code_index import index_source
+from selfmod.tools.edits import edit_file
 from selfmod.tools.patch_engine import PatchOutcome, apply_proposal
 from selfmod.tools.path_safety import ProtectedPaths, relative_path
+from selfmod.tools.source_text import read_source, sha256_bytes
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,68 @@ def review_proposal(
         rejections.extend(public_api_changes(source, outcome.new_text))
         rejections.extend(new_dangerous_calls(source, outcome.new_text, settings))
     return Review(Verdict(rejections=rejections, notes=outcome.notes), outcome)
+
+
+@dataclass(frozen=True)
+class EditsReview:
+    """The verdict on a `propose_edits` proposal, with every changed file's new text and the hash it was built on."""
+
+    verdict: Verdict
+    texts: dict[str, str]
+    """Relative path -> patched text (the located file first); empty unless accepted."""
+    read_sha256: dict[str, str]
+    """Relative path -> SHA-256 of the bytes the edits were applied to."""
+
+
+def review_edits(proposal: EditsProposal, context: CodeContext, settings: Settings) -> EditsReview:
+    """Judge every edited file (path, scope, protection, the engine, public API, dangerous calls) on its live text."""
+    root = settings.project_root.resolve()
+    protected_paths = ProtectedPaths(root, settings.protected, settings.state_patterns())
+    rejections: list[Rejection] = []
+    notes: list[str] = []
+    grouped: dict[str, list[Edit]] = {}
+    for edit in proposal.edits:
+        try:
+            rel = relative_path(root, edit.filename)
+        except UnsafePathError as exc:
+            rejections.append(Rejection(code=RejectionCode.PATH_UNSAFE, message=str(exc)))
+            continue
+        grouped.setdefault(rel, []).append(edit)
+    texts: dict[str, str] = {}
+    hashes: dict[str, str] = {}
+    for rel in sorted(grouped, key=lambda r: r != context.file):
+        problem = _file_problem(rel, context, settings, protected_paths)
+        if problem:
+            rejections.append(problem)
+            continue
+        try:
+            source, raw = read_source(root / rel)
+        except (OSError, UnicodeDecodeError) as exc:
+            why = f"{rel} cannot be read ({exc}); edits change existing project files only"
+            rejections.append(Rejection(code=RejectionCode.UNLOCATED, message=why))
+            continue
+        outcome = edit_file(rel, source, grouped[rel])
+        notes += outcome.notes
+        rejections += outcome.rejections
+        if outcome.new_text is not None and not outcome.rejections:
+            rejections += public_api_changes(source, outcome.new_text)
+            rejections += new_dangerous_calls(source, outcome.new_text, settings)
+            texts[rel], hashes[rel] = outcome.new_text, sha256_bytes(raw)
+    verdict = Verdict(rejections=rejections, notes=notes)
+    return EditsReview(verdict, texts if verdict.accepted else {}, hashes)
+
+
+def _file_problem(rel: str, context: CodeContext, settings: Settings, paths: ProtectedPaths) -> Rejection | None:
+    protected = paths.reason(rel)
+    if protected:
+        return Rejection(code=RejectionCode.PROTECTED_PATH, message=f"{protected}; patches may not change it")
+    if settings.enforce_scope and rel != context.file:
+        return Rejection(
+            code=RejectionCode.SCOPE,
+            message=f"the edits change {rel}, but the bug is in {context.file} and only that file may change "
+            "(enforce_scope = true); fix it within " + context.file,
+        )
+    return None
 
 
 def _public_names(source: str) -> set[str]:

@@ -6,7 +6,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from selfmod.models import BugReport, CodeContext, PatchProposal, Rejection, RejectionCode, Verdict
+from selfmod.models import BugReport, CodeContext, EditsProposal, PatchProposal, Rejection, RejectionCode, Verdict
 from selfmod.prompts import render
 
 
@@ -27,7 +27,9 @@ class LLMCritic:
     def __init__(self, model: BaseChatModel) -> None:
         self.model = model
 
-    def review(self, bug: BugReport, context: CodeContext, proposal: PatchProposal, diff: str) -> Verdict:
+    def review(
+        self, bug: BugReport, context: CodeContext, proposal: PatchProposal | EditsProposal, diff: str
+    ) -> Verdict:
         prompt = render(
             "review_patch", summary=bug.summary, filename=context.file, qualified_name=context.qualified_name, diff=diff
         )

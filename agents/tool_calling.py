@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import tenacity
 from langchain_core.language_models import BaseChatModel
@@ -17,6 +18,7 @@ from selfmod.errors import LLMOutputError, LLMUnavailableError
 from selfmod.protocols import Usage
 
 T = TypeVar("T", bound=BaseModel)
+Chosen = tuple[BaseTool, BaseModel]
 
 
 def transient_errors() -> tuple[type[BaseException], ...]:
@@ -67,16 +69,19 @@ class CallPolicy:
     backoff_max: float = 8.0
 
 
-def _problem(message: AIMessage, tool: BaseTool, schema: type[T]) -> tuple[T | None, str]:
-    calls = [c for c in message.tool_calls if c["name"] == tool.name]
+def _problem(message: AIMessage, choices: Sequence[tuple[BaseTool, type[BaseModel]]]) -> tuple[Chosen | None, str]:
+    names = {tool.name: (tool, schema) for tool, schema in choices}
+    wanted = " or ".join(names)
+    calls = [c for c in message.tool_calls if c["name"] in names]
     if not calls:
-        broken = [c for c in message.invalid_tool_calls if c.get("name") in (tool.name, None)]
+        broken = [c for c in message.invalid_tool_calls if c.get("name") in (*names, None)]
         if broken:
-            return None, f"the arguments of your {tool.name} call are not valid JSON: {broken[0].get('args')!r:.300}"
+            return None, f"the arguments of your {wanted} call are not valid JSON: {broken[0].get('args')!r:.300}"
         text = str(message.content)[:200]
-        return None, f"you did not call {tool.name}" + (f" (you wrote: {text!r})" if text else "")
+        return None, f"you did not call {wanted}" + (f" (you wrote: {text!r})" if text else "")
+    tool, schema = names[calls[0]["name"]]
     try:
-        return schema.model_validate(calls[0]["args"]), ""
+        return (tool, schema.model_validate(calls[0]["args"])), ""
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return None, f"the arguments of your {tool.name} call are invalid: {details}"
@@ -94,11 +99,27 @@ def call_tool(
     model: BaseChatModel, messages: list[BaseMessage], tool: BaseTool, schema: type[T], policy: CallPolicy
 ) -> ToolAnswer[T]:
     """Ask the model to call `tool` (forced), validate its arguments against `schema`, and repair when needed."""
-    bound = model.bind_tools([tool], tool_choice=tool.name).with_retry(
+    _, answer = call_one_of(model, messages, [(tool, schema)], policy)
+    return ToolAnswer(cast(T, answer.args), answer.usage, answer.attempts)
+
+
+def call_one_of(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    choices: Sequence[tuple[BaseTool, type[BaseModel]]],
+    policy: CallPolicy,
+) -> tuple[BaseTool, ToolAnswer[BaseModel]]:
+    """Ask the model to call one of the tools (forced: that one, or any of several), validate, repair when needed."""
+    tools = [tool for tool, _ in choices]
+    wanted = " or ".join(tool.name for tool in tools)
+    choice = tools[0].name if len(tools) == 1 else "any"
+    bound = model.bind_tools(tools, tool_choice=choice).with_retry(
         retry_if_exception_type=transient_errors(),
         stop_after_attempt=policy.transient_retries + 1,
         exponential_jitter_params=_jitter_params(policy),
     )
+    schemas = {tool.name: schema.model_json_schema()["properties"] for tool, schema in choices}
+    shown = json.dumps(schemas[tools[0].name] if len(tools) == 1 else schemas)[: 1500 * len(tools)]
     conversation = list(messages)
     usage = Usage()
     for attempt in range(1, policy.max_repairs + 2):
@@ -113,15 +134,15 @@ def call_tool(
                 f"the model returned {type(message).__name__}, not an assistant message", usage.as_dict()
             )
         usage = usage.add(usage_of(message))
-        args, problem = _problem(message, tool, schema)
-        if args is not None:
-            return ToolAnswer(args, usage, attempt)
+        chosen, problem = _problem(message, choices)
+        if chosen is not None:
+            return chosen[0], ToolAnswer(chosen[1], usage, attempt)
         conversation.append(
             HumanMessage(
-                content=f"Your answer could not be used: {problem}. Call {tool.name} again, once, with arguments "
-                f"that match its schema: {json.dumps(schema.model_json_schema()['properties'])[:1500]}"
+                content=f"Your answer could not be used: {problem}. Call {wanted} again, once, with arguments "
+                f"that match its schema: {shown}"
             )
         )
     raise LLMOutputError(
-        f"no valid {tool.name} call after {policy.max_repairs} repair attempt(s): {problem}", usage.as_dict()
+        f"no valid {wanted} call after {policy.max_repairs} repair attempt(s): {problem}", usage.as_dict()
     )

@@ -29,7 +29,7 @@ from selfmod.tools.sandbox import Sandbox
 
 def _agents(model: BaseChatModel | None, settings: Settings, policy: CallPolicy) -> tuple[BugExtractor, Patcher]:
     if model is not None:
-        patcher: Patcher = LLMPatcher(model, policy)
+        patcher: Patcher = LLMPatcher(model, policy, settings.project_root)
         if settings.offline_first:
             patcher = FallbackPatcher(OfflinePatcher(settings), patcher)
         return LLMExtractor(model, settings, policy), patcher

@@ -13,6 +13,7 @@ from langchain_core.tools import StructuredTool
 from selfmod.agents.critic import review_proposal
 from selfmod.config import Settings
 from selfmod.errors import CodeIndexError, InputError, LLMError, NoFixError, SelfmodError
+from selfmod.graph.edits_flow import is_edits, pending_fields, proposal_fields, review_edits_update, tested_texts
 from selfmod.graph.feedback import critic_feedback, test_feedback
 from selfmod.graph.state import ITEM_RESET, Result, SelfmodState, add_usage
 from selfmod.models import (
@@ -154,6 +155,7 @@ class ItemNodes:
             "proposal": made.proposal.model_dump(mode="json"),
             "attempts": attempts,
             "new_text": None,
+            "edited": None,
             "verdict": None,
             "test_run": None,
             "runners_up": made.runners_up,
@@ -166,6 +168,8 @@ class ItemNodes:
         settings = self.deps.settings
         bug = BugReport.model_validate(state["bug"])
         context = CodeContext.model_validate(state["context"])
+        if is_edits(state.get("proposal")):
+            return review_edits_update(self.deps, state, bug, context)
         proposal = PatchProposal.model_validate(state["proposal"])
         source = read_source(settings.project_root / context.file)[0]
         review = review_proposal(proposal, context, source, settings, bug)
@@ -189,9 +193,12 @@ class ItemNodes:
     def test_patch(self, state: SelfmodState) -> Update:
         started = self.deps.clock()
         context = CodeContext.model_validate(state["context"])
-        run = TestRun.model_validate_json(
-            self.sandbox_tool.invoke({"file": context.file, "new_text": state["new_text"]})
-        )
+        if state.get("edited"):
+            run = self.deps.tester.evaluate_many(tested_texts(state["edited"] or {}))
+        else:
+            run = TestRun.model_validate_json(
+                self.sandbox_tool.invoke({"file": context.file, "new_text": state["new_text"]})
+            )
         attempts = int(state.get("attempts") or 0)
         update: Update = {
             "test_run": run.model_dump(mode="json"),
@@ -238,7 +245,7 @@ class ItemNodes:
             status=status,
             reflection_id=str((state.get("item") or {}).get("id")),
             bug_report=BugReport.model_validate(state["bug"]) if state.get("bug") else None,
-            proposal=PatchProposal.model_validate(state["proposal"]) if state.get("proposal") else None,
+            **proposal_fields(state.get("proposal")),
             verdict=Verdict.model_validate(verdict) if verdict else None,
             test_run=TestRun.model_validate(run) if run else None,
             file=(state.get("context") or {}).get("file") or (state.get("bug") or {}).get("filename"),
@@ -267,4 +274,5 @@ class ItemNodes:
             "diff": unified_diff(context.file, source, str(state["new_text"])),
             "tests": f"{(state.get('test_run') or {}).get('passed', 0)} passed",
             "record": base.model_dump(mode="json"),
+            **pending_fields(self.deps.settings.project_root, state.get("edited")),
         }

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from selfmod.agents.critic import review_proposal
+from selfmod.agents.critic import review_edits, review_proposal
 from selfmod.config import Settings
 from selfmod.errors import UnsafePathError
 from selfmod.models import AuditRecord, CodeContext
@@ -46,6 +46,8 @@ def _refused(file: str, problem: str, diff: str = "", status: str = "rejected") 
 
 def check_pending(settings: Settings, pending: Mapping[str, Any]) -> PendingCheck:
     """Check one pending entry (as stored in the graph state) against the live project."""
+    if pending.get("edited") is not None:
+        return _check_edits(settings, pending)
     file, new_text, expected = pending.get("file"), pending.get("new_text"), pending.get("expected_sha256")
     shown = str(file)
     if not isinstance(file, str) or not isinstance(new_text, str) or not isinstance(expected, str):
@@ -117,3 +119,71 @@ def approval_view(settings: Settings, pending: Mapping[str, Any]) -> dict[str, A
         "tests": str(pending.get("tests") or ""),
         "problem": check.problem,
     }
+
+
+def _edited_texts(edited: object) -> dict[str, tuple[str, str]] | None:
+    """The entry's files as path -> (text, expected hash), or None when malformed."""
+    if not isinstance(edited, Mapping) or not edited:
+        return None
+    out = {}
+    for rel, entry in edited.items():
+        if not isinstance(rel, str) or not isinstance(entry, Mapping):
+            return None
+        text, expected = entry.get("new_text"), entry.get("expected_sha256")
+        if not isinstance(text, str) or not isinstance(expected, str):
+            return None
+        out[rel] = (text, expected)
+    return out
+
+
+def _check_edits(settings: Settings, pending: Mapping[str, Any]) -> PendingCheck:
+    """`check_pending` for a change to several files: every file, then the whole change, as for one file."""
+    shown = str(pending.get("file"))
+    edited = _edited_texts(pending.get("edited"))
+    if edited is None:
+        return _refused(shown, "the entry's edited files are malformed")
+    root = settings.project_root.resolve()
+    protected_paths = ProtectedPaths(root, settings.protected, settings.state_patterns())
+    live: dict[str, bytes] = {}
+    texts: dict[str, str] = {}
+    for name, (text, _) in edited.items():
+        try:
+            rel = relative_path(root, name)
+            live[rel] = read_source(root / rel)[1]
+        except UnsafePathError as exc:
+            return _refused(shown, str(exc))
+        except (OSError, UnicodeDecodeError) as exc:
+            return _refused(shown, f"{name} cannot be read: {exc}")
+        if rel != name:
+            return _refused(shown, f"the entry names {name!r}, not the plain relative path {rel!r}")
+        texts[rel] = text
+    first = next(iter(texts))
+    diff = "".join(unified_diff(rel, live[rel].decode("utf-8", errors="replace"), t) for rel, t in texts.items())
+    for rel in texts:
+        protected = protected_paths.reason(rel)
+        if protected:
+            return _refused(first, f"{protected}; patches may not change it", diff)
+    try:
+        record = AuditRecord.model_validate(pending.get("record"))
+        context = CodeContext.model_validate(pending.get("context"))
+    except ValidationError as exc:
+        return _refused(first, f"its record or code context is malformed ({exc.error_count()} error(s))", diff)
+    run = record.test_run
+    if run is None or not run.success or record.edits is None:
+        return _refused(first, "it has no passing test run of its edits", diff)
+    if run.patched_files != {rel: sha256_text(t) for rel, t in texts.items()}:
+        return _refused(first, "the texts to write are not the texts that were tested together", diff)
+    hashes = {rel: sha256_bytes(raw) for rel, raw in live.items()}
+    if all(hashes[rel] == sha256_text(t) for rel, t in texts.items()):
+        return PendingCheck(file=first, diff="")
+    for rel, (_, expected) in edited.items():
+        if hashes[rel] != expected:
+            why = f"{rel} changed since its code was read (sha256 {expected[:12]} -> {hashes[rel][:12]})"
+            return _refused(first, why, diff, status="file_changed")
+    review = review_edits(record.edits, context, settings)
+    if not review.verdict.accepted:
+        reasons = "; ".join(r.message for r in review.verdict.rejections)
+        return _refused(first, f"the critic rejects it: {reasons}", diff)
+    if review.texts != texts:
+        return _refused(first, "the texts to write are not what its edits make of the live files", diff)
+    return PendingCheck(file=first, diff=diff)

@@ -18,6 +18,7 @@ from selfmod.graph.result_rows import duplicate_row, result_row
 from selfmod.graph.state import Result, SelfmodState
 from selfmod.models import AuditRecord, Reflection
 from selfmod.tools.apply import apply_patch
+from selfmod.tools.apply_edits import apply_edits
 from selfmod.tools.locks import project_lock
 from selfmod.tools.reflections import LoadedReflections, load_reflections
 from selfmod.tools.safety import is_disabled
@@ -30,6 +31,7 @@ APPLY_STATUS = {
     "budget_exceeded": "rejected",
     "refused": "rejected",
     "file_changed": "error",
+    "aborted": "error",
 }
 """How apply outcomes map onto the reported statuses (`already_applied`: another run wrote the same patch first)."""
 ALREADY_APPLIED = "the file already holds this patch (another run applied it first); nothing written"
@@ -163,6 +165,9 @@ class RunNodes:
                 return self.deps.audit.append(
                     base.model_copy(update={"status": check.status, "message": f"{RECHECK_FAILED}: {check.problem}"})
                 )
+            if pending.get("edited") is not None:
+                changes = {rel: (e["new_text"], e["expected_sha256"]) for rel, e in pending["edited"].items()}
+                return apply_edits(settings, self.deps.audit, changes, base)
             return apply_patch(
                 settings, self.deps.audit, check.file, pending["new_text"], pending["expected_sha256"], base
             )

@@ -67,6 +67,7 @@ class SelfmodState(TypedDict, total=False):
     proposal: dict[str, Any] | None
     verdict: dict[str, Any] | None
     new_text: str | None
+    edited: dict[str, dict[str, str]] | None
     test_run: dict[str, Any] | None
     attempts: int
     feedback: str
@@ -83,6 +84,7 @@ ITEM_RESET: dict[str, Any] = {
     "proposal": None,
     "verdict": None,
     "new_text": None,
+    "edited": None,
     "test_run": None,
     "attempts": 0,
     "feedback": "",

@@ -70,6 +70,32 @@ class PatchProposal(_Model):
     """Why this change fixes the bug."""
 
 
+MODULE_LEVEL = "<module>"
+"""The `symbol` of an edit that replaces module-level statements (imports, constants, regexes)."""
+
+
+class Edit(_Model):
+    """One change of a `propose_edits` call: a whole definition, or module-level statements, replaced."""
+
+    filename: str = Field(min_length=1)
+    """Path of the file to change, relative to the project root."""
+    symbol: str = Field(min_length=1)
+    """Qualified name of the function, method (`Class.method`) or class to replace, or `<module>`."""
+    new_code: str
+    """The complete new definition, or for `<module>` the new text of the module-level statements it replaces."""
+    old_code: str = ""
+    """For `<module>` edits, optionally the exact current statements to replace (a search/replace block)."""
+
+
+class EditsProposal(_Model):
+    """Arguments of the `propose_edits` tool: several definitions and module-level statements, in one or more files."""
+
+    edits: list[Edit] = Field(min_length=1)
+    """The changes, applied together or not at all."""
+    explanation: str = ""
+    """Why these changes fix the bug."""
+
+
 class SymbolKind(StrEnum):
     """What kind of definition a symbol is."""
 
@@ -203,6 +229,8 @@ class TestRun(_Model):
     """The file the patch changed in the sandbox copy (None for a baseline run)."""
     patched_sha256: str | None = None
     """SHA-256 of the patched text that was tested; apply writes exactly this text."""
+    patched_files: dict[str, str] = Field(default_factory=dict)
+    """Every file the patch changed in the sandbox copy, with the SHA-256 of the tested text (several files)."""
     new_failures: list[str] = Field(default_factory=list)
     """Tests that passed in the baseline and do not pass with the patch."""
     still_failing: list[str] = Field(default_factory=list)
@@ -213,6 +241,19 @@ class TestRun(_Model):
     """The acceptance policy the run was judged by."""
     success: bool = False
     """Whether the run meets the acceptance policy."""
+
+
+class FileChange(_Model):
+    """One file of a change that spans several files."""
+
+    file: str
+    """Path relative to the project root."""
+    hash_before: str
+    """SHA-256 of the file before the change."""
+    hash_after: str
+    """SHA-256 of the file after the change."""
+    backup: str | None = None
+    """Backup of the original file, relative to the project root."""
 
 
 class AuditRecord(_Model):
@@ -232,6 +273,8 @@ class AuditRecord(_Model):
     """The extracted bug report."""
     proposal: PatchProposal | None = None
     """The last patch proposal."""
+    edits: EditsProposal | None = None
+    """The last `propose_edits` proposal, when the patch was given as edits."""
     verdict: Verdict | None = None
     """The critic's verdict on the last proposal."""
     test_run: TestRun | None = None
@@ -240,6 +283,8 @@ class AuditRecord(_Model):
     """Unified diff of the change."""
     file: str | None = None
     """File the record is about, relative to the project root."""
+    files: list[FileChange] = Field(default_factory=list)
+    """Every file of a change that spans several files (`file` then names the located one); empty otherwise."""
     hash_before: str | None = None
     """SHA-256 of the file before the change."""
     hash_after: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from selfmod.models import BugReport, CodeContext, PatchProposal, Reflection, TestRun, Verdict
+from selfmod.models import BugReport, CodeContext, EditsProposal, PatchProposal, Reflection, TestRun, Verdict
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Extraction:
 class Proposal:
     """A patch proposal and what producing it cost."""
 
-    proposal: PatchProposal
+    proposal: PatchProposal | EditsProposal
     usage: Usage = field(default_factory=Usage)
     runners_up: list[dict[str, object]] = field(default_factory=list)
 
@@ -70,10 +70,16 @@ class Patcher(Protocol):
 class Reviewer(Protocol):
     """An optional second critic (after the deterministic rules) that may reject an accepted patch."""
 
-    def review(self, bug: BugReport, context: CodeContext, proposal: PatchProposal, diff: str) -> Verdict: ...
+    def review(
+        self, bug: BugReport, context: CodeContext, proposal: PatchProposal | EditsProposal, diff: str
+    ) -> Verdict: ...
 
 
 class TestRunner(Protocol):
     """Tests a patched text in isolation and judges it against the baseline."""
 
     def evaluate(self, rel_path: str, new_text: str) -> TestRun: ...
+
+    def evaluate_many(self, patched: dict[str, str]) -> TestRun:
+        """Test several patched files together (relative path -> text)."""
+        ...

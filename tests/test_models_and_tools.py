@@ -14,7 +14,7 @@ from selfmod.tools.llm_tools import TOOLS, log_bug_report, propose_code_patch
 
 
 def test_tool_names_and_fields_are_exact() -> None:
-    assert [t.name for t in TOOLS] == ["log_bug_report", "propose_code_patch"]
+    assert [t.name for t in TOOLS] == ["log_bug_report", "propose_code_patch", "propose_edits"]
     assert list(log_bug_report.args) == [
         "filename",
         "function",

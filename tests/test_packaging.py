@@ -67,6 +67,7 @@ def test_prompt_with_a_missing_variable_raises() -> None:
         context_start=1,
         context_end=2,
         code="1 | def f(): pass",
+        module_context="",
         feedback="",
     )
     assert "fails on empty input" in text and "${" not in text

@@ -14,6 +14,7 @@ from pathlib import Path
 from selfmod.config import Settings
 from selfmod.errors import ApplyError, UnsafePathError
 from selfmod.models import AuditRecord, Reflection
+from selfmod.tools.apply_recovery import recover_many
 from selfmod.tools.atomic import atomic_write_bytes
 from selfmod.tools.audit import AuditLog, new_audit_id, utc_now
 from selfmod.tools.git import commit_file, is_clean, is_repo
@@ -29,7 +30,8 @@ def unified_diff(rel: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{rel}", f"b/{rel}"))
 
 
-def _read(path: Path) -> bytes:
+def read_live(path: Path) -> bytes:
+    """The live file's bytes; ApplyError when it is gone."""
     try:
         return path.read_bytes()
     except FileNotFoundError as exc:
@@ -69,7 +71,7 @@ def apply_patch(
         protected = ProtectedPaths(root, settings.protected, settings.state_patterns()).reason(rel)
         if protected:
             return outcome("refused", message=f"not applied: {protected}", alert=protected)
-        current = _read(path)
+        current = read_live(path)
         current_hash = sha256_bytes(current)
         if current_hash == new_hash:
             return outcome("already_applied", hash_before=current_hash, hash_after=new_hash, message="no change")
@@ -112,7 +114,7 @@ def apply_patch(
             message = f"selfmod: fix {rel} for reflection {template.reflection_id or '-'} (audit {audit_id})"
             commit = commit_file(root, rel, message)
         record = outcome("applied", commit=commit, **fields)
-        _note_success(settings, record)
+        note_success(settings, record)
         return record
 
 
@@ -143,7 +145,8 @@ def create_file(
         return audit.append(record.model_copy(update=fields))
 
 
-def _note_success(settings: Settings, record: AuditRecord) -> None:
+def note_success(settings: Settings, record: AuditRecord) -> None:
+    """Tell the agent, in its reflections file, that a tested fix was applied."""
     where = (record.file or "?") + (f" ({record.bug_report.function})" if record.bug_report else "")
     note = Reflection(
         id=f"selfmod-{record.id}",
@@ -170,6 +173,13 @@ def recover_interrupted(settings: Settings, audit: AuditLog) -> list[AuditRecord
             if intent.status != "applying" or not intent.related_id or intent.related_id in finished:
                 continue
             base = intent.model_copy(update={"id": intent.related_id, "timestamp": "", "related_id": None})
+            if intent.files:
+                status, why = recover_many(settings, intent)
+                record = audit.append(base.model_copy(update={"status": status, "message": why}))
+                if status == "applied":
+                    note_success(settings, record)
+                recovered.append(record)
+                continue
             try:
                 rel = relative_path(settings.project_root, intent.file or "")
             except UnsafePathError as exc:
@@ -181,7 +191,7 @@ def recover_interrupted(settings: Settings, audit: AuditLog) -> list[AuditRecord
                 record = audit.append(
                     base.model_copy(update={"status": "applied", "message": "completed after an interruption"})
                 )
-                _note_success(settings, record)
+                note_success(settings, record)
             else:
                 why = (
                     "interrupted before the file was replaced"

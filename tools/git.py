@@ -36,9 +36,14 @@ def is_clean(root: Path, rel: str) -> bool:
 
 def commit_file(root: Path, rel: str, message: str) -> str | None:
     """Commit just this file (other staged changes stay staged); returns the commit sha or None on failure."""
-    if _git(root, "add", "--", rel).returncode != 0:
+    return commit_files(root, [rel], message)
+
+
+def commit_files(root: Path, rels: list[str], message: str) -> str | None:
+    """Commit just these files in one commit (other staged changes stay staged); the sha or None on failure."""
+    if _git(root, "add", "--", *rels).returncode != 0:
         return None
-    if _git(root, "commit", "--quiet", "--no-verify", "-m", message, "--only", "--", rel).returncode != 0:
+    if _git(root, "commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *rels).returncode != 0:
         return None
     proc = _git(root, "rev-parse", "HEAD")
     return proc.stdout.strip() if proc.returncode == 0 else None

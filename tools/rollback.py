@@ -11,11 +11,12 @@ from pathlib import Path
 
 from selfmod.config import Settings
 from selfmod.errors import ApplyError, InputError, UnsafePathError
-from selfmod.models import AuditRecord
+from selfmod.models import AuditRecord, FileChange
 from selfmod.tools.apply import unified_diff
+from selfmod.tools.apply_recovery import change_paths
 from selfmod.tools.atomic import atomic_write_bytes
 from selfmod.tools.audit import AuditLog, new_audit_id
-from selfmod.tools.git import commit_file, is_repo
+from selfmod.tools.git import commit_file, commit_files, is_repo
 from selfmod.tools.locks import project_lock
 from selfmod.tools.path_safety import ProtectedPaths, relative_path
 from selfmod.tools.safety import is_disabled, live_applies
@@ -56,6 +57,8 @@ def rollback(settings: Settings, audit: AuditLog, audit_id: str, force: bool = F
         if target not in live_applies(records, target.file):
             raise ApplyError(f"audit id {audit_id} was already rolled back")
         root = settings.project_root.resolve()
+        if target.files:
+            return _rollback_many(settings, audit, target, force)
         path, backup = _rollback_paths(settings, target)
         if not backup.is_file():
             raise ApplyError(f"the backup of {target.file} for {audit_id} is missing ({backup})")
@@ -100,3 +103,82 @@ def rollback(settings: Settings, audit: AuditLog, audit_id: str, force: bool = F
                 message=f"rolled back {audit_id}" + (" (forced)" if force and current != target.hash_after else ""),
             )
         )
+
+
+def _rollback_many(settings: Settings, audit: AuditLog, target: AuditRecord, force: bool) -> AuditRecord:
+    """Restore every file of a change that spans several files, all of them or none."""
+    where = f"audit record {target.id}"
+    restore: list[tuple[FileChange, Path, bytes, bytes | None]] = []
+    for change in target.files:
+        try:
+            path, backup = change_paths(settings, change)
+        except UnsafePathError as exc:
+            raise UnsafePathError(f"{where}: {exc}; refusing to roll back") from exc
+        protected = ProtectedPaths(settings.project_root.resolve(), settings.protected, settings.state_patterns())
+        if protected.reason(change.file):
+            raise UnsafePathError(f"{where}: {protected.reason(change.file)}; refusing to roll back")
+        if backup is None or not backup.is_file():
+            raise ApplyError(f"the backup of {change.file} for {target.id} is missing ({backup})")
+        current = path.read_bytes() if path.exists() else None
+        if (sha256_bytes(current) if current is not None else None) != change.hash_after and not force:
+            raise ApplyError(
+                f"{change.file} changed after {target.id} was applied; refusing to roll back any of its files "
+                "(use --force to overwrite)"
+            )
+        restore.append((change, path, backup.read_bytes(), current))
+    reason = is_disabled(settings)
+    if reason:
+        audit.append(
+            AuditRecord(
+                id=new_audit_id(),
+                timestamp="",
+                status="disabled",
+                file=target.file,
+                related_id=target.id,
+                message=f"not rolled back: {reason}",
+            )
+        )
+        raise ApplyError(f"not rolled back: {reason}")
+    done: list[tuple[Path, bytes | None]] = []
+    try:
+        for _, path, original, current in restore:
+            atomic_write_bytes(path, original)
+            done.append((path, current))
+    except OSError:
+        for path, current in reversed(done):
+            if current is not None:
+                atomic_write_bytes(path, current)
+        raise
+    root = settings.project_root.resolve()
+    rels = [change.file for change in target.files]
+    commit = None
+    if target.commit and is_repo(root):
+        commit = commit_files(root, rels, f"selfmod: roll back audit {target.id} (reverts {target.commit[:12]})")
+    files = [
+        FileChange(
+            file=change.file,
+            hash_before=sha256_bytes(current) if current is not None else "",
+            hash_after=sha256_bytes(original),
+        )
+        for change, _, original, current in restore
+    ]
+    diff = "".join(
+        unified_diff(c.file, (cur or b"").decode("utf-8", "replace"), orig.decode("utf-8", "replace"))
+        for c, _, orig, cur in restore
+    )
+    return audit.append(
+        AuditRecord(
+            id=new_audit_id(),
+            timestamp="",
+            status="rolled_back",
+            reflection_id=target.reflection_id,
+            file=target.file,
+            files=files,
+            hash_before=files[0].hash_before,
+            hash_after=files[0].hash_after,
+            related_id=target.id,
+            commit=commit,
+            diff=diff,
+            message=f"rolled back {target.id} ({len(files)} files)" + (" (forced)" if force else ""),
+        )
+    )

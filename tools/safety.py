@@ -70,16 +70,26 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
+def touches(record: AuditRecord, rel: str) -> bool:
+    """True when the record changed `rel` (its file, or one of the files of a change that spans several)."""
+    return record.file == rel or any(change.file == rel for change in record.files)
+
+
+def hash_before(record: AuditRecord, rel: str) -> str | None:
+    """The hash `rel` had before the record's change."""
+    return next((c.hash_before for c in record.files if c.file == rel), record.hash_before)
+
+
 def live_applies(records: list[AuditRecord], rel: str) -> list[AuditRecord]:
     """Applied records for the file that were not rolled back since."""
     rolled_back = {r.related_id for r in records if r.status == "rolled_back"}
-    return [r for r in records if r.status == "applied" and r.file == rel and r.id not in rolled_back]
+    return [r for r in records if r.status == "applied" and touches(r, rel) and r.id not in rolled_back]
 
 
 def budget_exceeded(settings: Settings, records: list[AuditRecord], rel: str) -> str | None:
     """Why another change to `rel` is over the per-file budget, or None."""
     since = datetime.now(UTC) - timedelta(hours=settings.file_budget_window_hours)
-    recent = [r for r in records if r.status == "applied" and r.file == rel and _parse(r.timestamp) >= since]
+    recent = [r for r in records if r.status == "applied" and touches(r, rel) and _parse(r.timestamp) >= since]
     if len(recent) >= settings.file_budget:
         return (
             f"{rel} was already changed {len(recent)} time(s) in the last {settings.file_budget_window_hours:g} h "
@@ -90,7 +100,7 @@ def budget_exceeded(settings: Settings, records: list[AuditRecord], rel: str) ->
 
 def reverts_earlier(records: list[AuditRecord], rel: str, new_hash: str) -> AuditRecord | None:
     """The earlier selfmod patch that this new text would undo (its result equals that patch's original)."""
-    return next((r for r in reversed(live_applies(records, rel)) if r.hash_before == new_hash), None)
+    return next((r for r in reversed(live_applies(records, rel)) if hash_before(r, rel) == new_hash), None)
 
 
 class RunBudget:

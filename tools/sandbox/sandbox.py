@@ -153,6 +153,7 @@ class Sandbox:
             output=redact(result.output),
             patched_file=rel,
             patched_sha256=sha256_text(text) if text is not None else None,
+            patched_files={name: sha256_text(content) for name, content in patched.items()},
             policy=self.settings.acceptance,
             success=report.done and not counts["failed"] and not counts["error"] and not report.tampering(canary),
         )
@@ -178,3 +179,9 @@ class Sandbox:
         reference = None if baseline.timed_out or not baseline.results_found else baseline.duration_s
         run = self.run({rel_path: new_text}, reference)
         return judge(run, baseline, self.settings.acceptance)
+
+    def evaluate_many(self, patched: dict[str, str]) -> TestRun:
+        """Test several patched texts together (relative path -> text) and judge them against the baseline."""
+        baseline = self.baseline()
+        reference = None if baseline.timed_out or not baseline.results_found else baseline.duration_s
+        return judge(self.run(patched, reference), baseline, self.settings.acceptance)
