@@ -142,6 +142,7 @@ def test_a_dependency_only_in_the_projects_venv_runs_localises_and_repairs(venv_
     assert loc.failing == ["tests/test_geometry.py::test_square"]
     assert loc.passing == ["tests/test_geometry.py::test_zero"]
     assert loc.line_score("geometry.py", 5) == pytest.approx(1 / 2**0.5)
+    assert set(loc.coverage) == {"geometry.py", "tests/test_geometry.py"}
     assert "assert 6 == 9" in loc.messages["tests/test_geometry.py::test_square"]
     result = search(settings, "geometry.py", "area", loc, set(), Budget())
     assert any("width * height" in c.source for c in result.plausible)

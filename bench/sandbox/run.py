@@ -7,7 +7,7 @@
    cancel drift and order effects); median wall time per backend, the ratio of medians and the median of the
    per-round ratios. Then where the time goes: bare bwrap start, Python start inside it, the pids cgroup, the
    project copy and its removal, the process backend's /proc scan.
-2. Throughput of the repair engine's fork worker (`python -m selfmod.tools.repair_worker`, driven by
+2. Throughput of the repair engine's fork worker (`python -m selfmod_repair_worker`, driven by
    `agents/repair_search.Validator`) inside each backend, measured as bench/repair/run.py does.
 """
 

@@ -29,7 +29,7 @@ _REAL_PATH: dict[str, str | None] = {}
 def _project_file(filename: str) -> str | None:
     found = _REAL_PATH.get(filename, "")
     if found == "":
-        real = os.path.realpath(filename)
+        real = os.path.realpath(filename) if os.path.isabs(filename) else ""  # not "<frozen os>", "<string>"
         found = real if real.startswith(_ROOT) else None
         _REAL_PATH[filename] = found
     return found
