@@ -20,16 +20,16 @@ from selfmod.config import Settings
 from selfmod.errors import UnsafePathError
 from selfmod.models import AuditRecord, PatchProposal
 from selfmod.prompts import render
-from selfmod.tools.action_registry import ActionRegistry, Discovery
-from selfmod.tools.apply import create_file
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.apply import create_file
+from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.llm_tools import propose_code_patch
 from selfmod.tools.path_safety import ProtectedPaths, relative_path
+from selfmod.tools.registry.action_registry import ActionRegistry, Discovery
 from selfmod.tools.sandbox import Sandbox
 
 CHECK = """
 import importlib.util, json, sys
-from selfmod.tools.actions import Action, check_action_class
+from selfmod.tools.registry.actions import Action, check_action_class
 spec = importlib.util.spec_from_file_location("selfmod_new_action", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)

@@ -8,11 +8,11 @@ from selfmod.agents.dangerous_refs import new_dangerous_calls
 from selfmod.config import Settings
 from selfmod.errors import CodeIndexError, UnsafePathError
 from selfmod.models import BugReport, CodeContext, Edit, EditsProposal, PatchProposal, Rejection, RejectionCode, Verdict
-from selfmod.tools.code_index import index_source
-from selfmod.tools.edits import edit_file
-from selfmod.tools.patch_engine import PatchOutcome, apply_proposal
+from selfmod.tools.code.code_index import index_source
+from selfmod.tools.code.source_text import read_source, sha256_bytes
+from selfmod.tools.patching.edits import edit_file
+from selfmod.tools.patching.patch_engine import PatchOutcome, apply_proposal
 from selfmod.tools.path_safety import ProtectedPaths, relative_path
-from selfmod.tools.source_text import read_source, sha256_bytes
 
 
 @dataclass(frozen=True)

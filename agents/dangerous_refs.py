@@ -17,8 +17,8 @@ from functools import lru_cache
 
 from selfmod.config import Settings
 from selfmod.models import Rejection, RejectionCode
-from selfmod.tools.name_bindings import Reference, constant_text
-from selfmod.tools.name_resolver import ENV_GETTERS, ENVIRONS, UNRESOLVABLE, referenced_names
+from selfmod.tools.code.name_bindings import Reference, constant_text
+from selfmod.tools.code.name_resolver import ENV_GETTERS, ENVIRONS, UNRESOLVABLE, referenced_names
 
 ENV_METHODS = frozenset(dir(os.environ))
 SANDBOX_MARK = "SELFMOD"

@@ -10,9 +10,9 @@ from selfmod.config import Settings
 from selfmod.models import BugReport, Reflection
 from selfmod.prompts import render
 from selfmod.protocols import Extraction, Usage
-from selfmod.tools.code_index import resolve
+from selfmod.tools.code.code_index import resolve
+from selfmod.tools.code.project_index import ProjectIndex, index_project
 from selfmod.tools.llm_tools import log_bug_report
-from selfmod.tools.project_index import ProjectIndex, index_project
 
 NO_BUG = "no_bug"
 

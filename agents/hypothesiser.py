@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from selfmod.config import Settings
 from selfmod.models import Reflection
 from selfmod.prompts import render
-from selfmod.tools.audit import utc_now
+from selfmod.tools.changes.audit import utc_now
 from selfmod.tools.reflections import append_reflection
 from selfmod.tools.triage import failure_indicators
 

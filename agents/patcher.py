@@ -12,9 +12,9 @@ from selfmod.errors import LLMOutputError
 from selfmod.models import BugReport, CodeContext, EditsProposal, PatchProposal
 from selfmod.prompts import render
 from selfmod.protocols import Proposal
+from selfmod.tools.code.source_text import read_source
 from selfmod.tools.llm_tools import propose_code_patch, propose_edits
-from selfmod.tools.module_context import module_context
-from selfmod.tools.source_text import read_source
+from selfmod.tools.patching.module_context import module_context
 
 
 class LLMPatcher:

@@ -12,8 +12,8 @@ from langgraph.types import Checkpointer
 from selfmod.agents.extractor import LLMExtractor
 from selfmod.agents.fallback_patcher import FallbackPatcher
 from selfmod.agents.llm_critic import LLMCritic
-from selfmod.agents.offline_extractor import OfflineExtractor
-from selfmod.agents.offline_patcher import OfflinePatcher
+from selfmod.agents.offline.offline_extractor import OfflineExtractor
+from selfmod.agents.offline.offline_patcher import OfflinePatcher
 from selfmod.agents.patcher import LLMPatcher
 from selfmod.agents.tool_calling import CallPolicy
 from selfmod.config import Settings
@@ -23,7 +23,7 @@ from selfmod.graph.run_nodes import RunNodes
 from selfmod.graph.state import SelfmodInput, SelfmodOutput, SelfmodState
 from selfmod.model_spec import model_name
 from selfmod.protocols import BugExtractor, Patcher, Reviewer, TestRunner
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.sandbox import Sandbox
 
 

@@ -14,7 +14,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from selfmod.config import Settings
-from selfmod.tools.state_dir import ensure_state_dir
+from selfmod.tools.changes.state_dir import ensure_state_dir
 
 CHECKPOINTS = "checkpoints.sqlite"
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from selfmod.agents.critic import review_edits
 from selfmod.graph.feedback import critic_feedback
 from selfmod.models import BugReport, CodeContext, EditsProposal, PatchProposal, Verdict
-from selfmod.tools.apply import unified_diff
-from selfmod.tools.source_text import read_source
+from selfmod.tools.changes.apply import unified_diff
+from selfmod.tools.code.source_text import read_source
 
 if TYPE_CHECKING:
     from selfmod.graph.nodes import Deps

@@ -28,12 +28,12 @@ from selfmod.models import (
     Verdict,
 )
 from selfmod.protocols import BugExtractor, Patcher, Reviewer, TestRunner
-from selfmod.tools.apply import unified_diff
-from selfmod.tools.audit import AuditLog
-from selfmod.tools.code_index import Resolution
-from selfmod.tools.context import extract_code_block
+from selfmod.tools.changes.apply import unified_diff
+from selfmod.tools.changes.audit import AuditLog
+from selfmod.tools.code.code_index import Resolution
+from selfmod.tools.code.context import extract_code_block
+from selfmod.tools.code.source_text import read_source
 from selfmod.tools.sandbox import failure_reason
-from selfmod.tools.source_text import read_source
 
 Update = dict[str, Any]
 

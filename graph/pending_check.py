@@ -19,9 +19,9 @@ from selfmod.agents.critic import review_edits, review_proposal
 from selfmod.config import Settings
 from selfmod.errors import UnsafePathError
 from selfmod.models import AuditRecord, CodeContext
-from selfmod.tools.apply import unified_diff
+from selfmod.tools.changes.apply import unified_diff
+from selfmod.tools.code.source_text import read_source, sha256_bytes, sha256_text
 from selfmod.tools.path_safety import ProtectedPaths, relative_path
-from selfmod.tools.source_text import read_source, sha256_bytes, sha256_text
 
 RECHECK_FAILED = "pending patch failed re-check"
 

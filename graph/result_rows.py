@@ -7,7 +7,7 @@ from typing import Any
 
 from selfmod.graph.state import Result
 from selfmod.models import AuditRecord
-from selfmod.tools.audit import HANDLED_STATUSES
+from selfmod.tools.changes.audit import HANDLED_STATUSES
 
 RESULT_KEYS = ("reflection_id", "status", "file", "function", "attempts", "audit_id", "message", "token_usage")
 """The keys of the JSON contract (README "Command line"), in the order they are printed."""

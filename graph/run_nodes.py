@@ -17,11 +17,11 @@ from selfmod.graph.pending_check import RECHECK_FAILED, approval_view, check_pen
 from selfmod.graph.result_rows import duplicate_row, result_row
 from selfmod.graph.state import Result, SelfmodState
 from selfmod.models import AuditRecord, Reflection
-from selfmod.tools.apply import apply_patch
-from selfmod.tools.apply_edits import apply_edits
-from selfmod.tools.locks import project_lock
+from selfmod.tools.changes.apply import apply_patch
+from selfmod.tools.changes.apply_edits import apply_edits
+from selfmod.tools.changes.locks import project_lock
+from selfmod.tools.changes.safety import is_disabled
 from selfmod.tools.reflections import LoadedReflections, load_reflections
-from selfmod.tools.safety import is_disabled
 from selfmod.tools.triage import record_not_actionable, triage
 
 APPLY_STATUS = {

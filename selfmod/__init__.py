@@ -29,15 +29,15 @@ if TYPE_CHECKING:
     )
     from selfmod.api import resume_self_modification, run_self_modification
     from selfmod.graph.build import build_graph
-    from selfmod.tools.action_registry import ActionRegistry
-    from selfmod.tools.actions import Action, ActionError
+    from selfmod.tools.registry.action_registry import ActionRegistry
+    from selfmod.tools.registry.actions import Action, ActionError
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Action": "selfmod.tools.actions",
-    "ActionError": "selfmod.tools.actions",
-    "ActionRegistry": "selfmod.tools.action_registry",
+    "Action": "selfmod.tools.registry.actions",
+    "ActionError": "selfmod.tools.registry.actions",
+    "ActionRegistry": "selfmod.tools.registry.action_registry",
     "ActionBuilder": "selfmod.agents.action_builder",
     "Hypothesis": "selfmod.agents.hypothesiser",
     "ExperimentVerdict": "selfmod.agents.hypothesiser",

@@ -18,8 +18,8 @@ from selfmod.graph.checkpoint import sqlite_checkpointer
 from selfmod.graph.pending_check import approval_view
 from selfmod.model_spec import build_model
 from selfmod.models import AuditRecord
-from selfmod.tools.apply import recover_interrupted
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.apply import recover_interrupted
+from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.traces import tracer_for
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]

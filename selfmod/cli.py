@@ -18,13 +18,13 @@ from selfmod.cli_trace import trace_app
 from selfmod.config import Settings
 from selfmod.demo import run_demo
 from selfmod.errors import InputError, SelfmodError
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
+from selfmod.tools.changes.rollback import rollback as rollback_change
+from selfmod.tools.changes.safety import disable as disable_switch
+from selfmod.tools.changes.safety import enable as enable_switch
+from selfmod.tools.changes.safety import is_disabled
+from selfmod.tools.changes.state_dir import checked_settings
 from selfmod.tools.reflections import load_reflections
-from selfmod.tools.rollback import rollback as rollback_change
-from selfmod.tools.safety import disable as disable_switch
-from selfmod.tools.safety import enable as enable_switch
-from selfmod.tools.safety import is_disabled
-from selfmod.tools.state_dir import checked_settings
 from selfmod.tools.triage import triage as triage_entries
 
 app = typer.Typer(

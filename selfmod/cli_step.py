@@ -31,11 +31,11 @@ from selfmod.graph.build import build_graph
 from selfmod.graph.checkpoint import has_checkpoints, sqlite_checkpointer
 from selfmod.model_spec import build_model
 from selfmod.models import CodeContext, PatchProposal
-from selfmod.tools.apply import unified_diff
-from selfmod.tools.patch_engine import apply_proposal
+from selfmod.tools.changes.apply import unified_diff
+from selfmod.tools.changes.state_dir import checked_settings
+from selfmod.tools.code.source_text import read_source
+from selfmod.tools.patching.patch_engine import apply_proposal
 from selfmod.tools.reflections import load_reflections
-from selfmod.tools.source_text import read_source
-from selfmod.tools.state_dir import checked_settings
 
 STEP_NODES = ["extract_bug", "locate", "write_patch", "review_patch", "test_patch", "apply_patch"]
 console = Console()

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 
 from selfmod.errors import InputError
-from selfmod.tools.atomic import atomic_write_text
-from selfmod.tools.state_dir import checked_settings
+from selfmod.tools.changes.atomic import atomic_write_text
+from selfmod.tools.changes.state_dir import checked_settings
 from selfmod.tools.traces import TRACES, TraceRun, TraceStore
 from selfmod.trace_view import html_page, rich_tree, runs_table
 

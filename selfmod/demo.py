@@ -16,7 +16,7 @@ from selfmod.config import Settings
 from selfmod.graph.build import build_graph
 from selfmod.graph.checkpoint import sqlite_checkpointer
 from selfmod.models import Reflection
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.sandbox import summary
 
 LLM_PY = '''"""The sample agent's text utilities."""

@@ -6,7 +6,7 @@ import pytest
 
 from selfmod.config import Settings
 from selfmod.models import CodeContext, PatchProposal
-from selfmod.tools.context import Located, extract_code_block
+from selfmod.tools.code.context import Located, extract_code_block
 
 
 def context_for(root: Path, filename: str, symbol: str, summary: str = "") -> CodeContext:

@@ -15,7 +15,7 @@ from selfmod import Action, ActionBuilder, ActionError, ActionRegistry
 from selfmod.agents.tool_calling import CallPolicy
 from selfmod.config import Settings
 from selfmod.testing import ScriptedChatModel, tool_call
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 
 class AddParams(BaseModel):
@@ -74,7 +74,7 @@ def test_discovery_injects_dependencies_and_reports_failures(tmp_path: Path, mon
     (pkg / "greet.py").write_text(
         textwrap.dedent("""
         from pydantic import BaseModel
-        from selfmod.tools.actions import Action
+        from selfmod.tools.registry.actions import Action
 
         class P(BaseModel):
             who: str
@@ -174,7 +174,7 @@ def test_execute_python_file_is_isolated(tmp_path: Path, monkeypatch: pytest.Mon
 
 GOOD_MODULE = """from pydantic import BaseModel
 
-from selfmod.tools.actions import Action
+from selfmod.tools.registry.actions import Action
 
 
 class GreetParams(BaseModel):

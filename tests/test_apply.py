@@ -19,10 +19,10 @@ from conftest import CALC, CALC_FIXED
 from selfmod.config import Settings
 from selfmod.errors import ApplyError, InputError
 from selfmod.models import AuditRecord
-from selfmod.tools.apply import apply_patch, recover_interrupted
-from selfmod.tools.audit import AuditLog
-from selfmod.tools.rollback import rollback
-from selfmod.tools.source_text import sha256_text
+from selfmod.tools.changes.apply import apply_patch, recover_interrupted
+from selfmod.tools.changes.audit import AuditLog
+from selfmod.tools.changes.rollback import rollback
+from selfmod.tools.code.source_text import sha256_text
 
 ORIGINAL_SHA = sha256_text(CALC)
 
@@ -221,8 +221,8 @@ APPLY_SCRIPT = textwrap.dedent(
     from pathlib import Path
     from selfmod.config import Settings
     from selfmod.models import AuditRecord
-    from selfmod.tools.apply import apply_patch
-    from selfmod.tools.audit import AuditLog
+    from selfmod.tools.changes.apply import apply_patch
+    from selfmod.tools.changes.audit import AuditLog
     root, new_text, expected, rid = Path(sys.argv[1]), Path(sys.argv[2]).read_text(), sys.argv[3], sys.argv[4]
     settings = Settings(project_root=root, git_commit=False, file_budget=1000)
     base = AuditRecord(id="", timestamp="", status="", reflection_id=rid)
@@ -287,7 +287,7 @@ def test_sigkill_at_random_moments_never_leaves_a_half_state(calc_project: Path,
 
 
 def test_run_budget_limits_attempts_and_time() -> None:
-    from selfmod.tools.safety import RunBudget
+    from selfmod.tools.changes.safety import RunBudget
 
     now = [100.0]
     budget = RunBudget(max_attempts=3, seconds=60, clock=lambda: now[0])

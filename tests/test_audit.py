@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from selfmod.models import AuditRecord, TestRun
-from selfmod.tools.audit import GENESIS, AuditLog, record_hash
+from selfmod.tools.changes.audit import GENESIS, AuditLog, record_hash
 from selfmod.tools.redact import redact
 
 
@@ -82,7 +82,7 @@ WRITER = textwrap.dedent(
     import sys
     from pathlib import Path
     from selfmod.models import AuditRecord
-    from selfmod.tools.audit import AuditLog
+    from selfmod.tools.changes.audit import AuditLog
     log = AuditLog(Path(sys.argv[1]))
     for i in range(int(sys.argv[3])):
         log.append(AuditRecord(id="", timestamp="", status="rejected", reflection_id=f"{sys.argv[2]}-{i}",

@@ -17,7 +17,7 @@ from selfmod.demo import LLM_PY, write_sample_project
 from selfmod.graph.build import build_graph
 from selfmod.graph.result_rows import RESULT_KEYS
 from selfmod.testing import ScriptedChatModel, tool_call
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 SCRIPT = [
     {"tool": "log_bug_report", "args": BUG},

@@ -15,7 +15,7 @@ from openai_stub import serve, tool
 from test_graph import BUG, FIX, FIXED_FILE
 
 from selfmod.demo import LLM_PY, write_sample_project
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 CONTRACT = {"reflection_id", "status", "file", "function", "attempts", "audit_id"}
 

@@ -10,9 +10,9 @@ from conftest import context_for
 
 from selfmod.errors import CodeIndexError, InputError, UnsafePathError
 from selfmod.models import SymbolKind
-from selfmod.tools.code_index import Resolution, index_source, normalize_name, resolve
-from selfmod.tools.context import Located, extract_code_block
-from selfmod.tools.source_text import split_lines
+from selfmod.tools.code.code_index import Resolution, index_source, normalize_name, resolve
+from selfmod.tools.code.context import Located, extract_code_block
+from selfmod.tools.code.source_text import split_lines
 
 MODULE = '''import functools
 

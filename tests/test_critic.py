@@ -97,11 +97,11 @@ def test_reflections_file_is_protected(project: Path) -> None:
 def test_selfmod_own_source_is_protected() -> None:
     repo = Path(__file__).resolve().parent.parent
     settings = Settings(project_root=repo)
-    source = (repo / "tools" / "code_index.py").read_text()
-    ctx = context_for(repo, "tools/code_index.py", "normalize_name")
+    source = (repo / "tools" / "code" / "code_index.py").read_text()
+    ctx = context_for(repo, "tools/code/code_index.py", "normalize_name")
     review = review_proposal(
         proposal(
-            "tools/code_index.py",
+            "tools/code/code_index.py",
             ctx.start_line,
             ctx.end_line,
             "def normalize_name(name, module_path=None):\n    return name\n",

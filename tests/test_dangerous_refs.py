@@ -13,7 +13,7 @@ from selfmod.agents.dangerous_refs import new_dangerous_calls
 from selfmod.config import Settings
 from selfmod.models import RejectionCode
 from selfmod.testing import ScriptedChatModel, tool_call
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 # (new module text, the resolved name the rejection must name, text the "via" part must contain or None)
 BYPASSES: dict[str, tuple[str, str, str | None]] = {
@@ -260,7 +260,7 @@ def test_unparseable_old_text_counts_everything_as_new(settings: Settings) -> No
 
 ACTION = """import os
 
-from selfmod.tools.actions import Action
+from selfmod.tools.registry.actions import Action
 
 
 class Greet(Action):

@@ -16,12 +16,12 @@ from selfmod.config import Settings
 from selfmod.graph.build import build_graph
 from selfmod.models import CodeContext, Edit, EditsProposal, RejectionCode
 from selfmod.testing import ScriptedChatModel, tool_call
-from selfmod.tools.apply import recover_interrupted
-from selfmod.tools.apply_edits import apply_edits
-from selfmod.tools.audit import AuditLog
-from selfmod.tools.context import Located, extract_code_block
-from selfmod.tools.rollback import rollback
-from selfmod.tools.source_text import sha256_bytes
+from selfmod.tools.changes.apply import recover_interrupted
+from selfmod.tools.changes.apply_edits import apply_edits
+from selfmod.tools.changes.audit import AuditLog
+from selfmod.tools.changes.rollback import rollback
+from selfmod.tools.code.context import Located, extract_code_block
+from selfmod.tools.code.source_text import sha256_bytes
 
 DATES = '''"""Dates."""
 

@@ -16,7 +16,7 @@ from selfmod.config import Settings
 from selfmod.demo import LLM_PY
 from selfmod.graph.build import build_graph
 from selfmod.testing import ScriptedChatModel, broken_tool_call, tool_call
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 FIX = (
     'def dummy_function(text):\n    """Return the first word of the text, upper-cased."""\n'

@@ -17,7 +17,7 @@ import pytest
 from test_graph import BUG, FIX, FIXED_FILE
 
 from selfmod.demo import LLM_PY, write_sample_project
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

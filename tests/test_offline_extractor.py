@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from selfmod.agents.offline_extractor import OfflineExtractor, severity_of
+from selfmod.agents.offline.offline_extractor import OfflineExtractor, severity_of
 from selfmod.config import Settings
 from selfmod.demo import SEED_REFLECTION, write_sample_project
 from selfmod.models import Reflection

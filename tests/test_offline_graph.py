@@ -13,7 +13,7 @@ from conftest import CALC, CALC_FIXED
 
 from selfmod.config import Settings
 from selfmod.graph.build import build_graph
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from test_graph import BUG, FIX, FIXED_FILE, settings_for
 from selfmod.agents.tool_calling import CallPolicy
 from selfmod.demo import LLM_PY
 from selfmod.graph.build import build_graph
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 FAST = CallPolicy(backoff_initial=0.01, backoff_max=0.02)
 LAZY = 'def dummy_function(text):\n    if not text:\n        return ""\n    # ... existing code ...\n'

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import importlib.util, json, selfmod, selfmod.tools, selfmod.agents, selfmod.graph, selfmod.prompts
-from selfmod.tools.patch_engine import apply_proposal
+from selfmod.tools.patching.patch_engine import apply_proposal
 spec = importlib.util.find_spec("tools")
 print(json.dumps({"tools_spec": None if spec is None else str(spec.origin), "selfmod": selfmod.__version__}))
 """
@@ -34,7 +34,7 @@ def test_a_host_package_named_tools_wins_over_nothing_of_ours(tmp_path: Path) ->
     host = tmp_path / "tools"
     host.mkdir()
     (host / "__init__.py").write_text("OWNER = 'host'\n")
-    code = "import tools, selfmod.tools.code_index; print(tools.OWNER)"
+    code = "import tools, selfmod.tools.code.code_index; print(tools.OWNER)"
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "host"
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import context_for, proposal
 
 from selfmod.models import RejectionCode
-from selfmod.tools.patch_engine import apply_proposal
+from selfmod.tools.patching.patch_engine import apply_proposal
 
 SRC = '''"""Text helpers."""
 import re

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from selfmod.models import RejectionCode
-from selfmod.tools.code_index import index_source
-from selfmod.tools.context import Located, extract_code_block
-from selfmod.tools.patch_engine import apply_proposal
-from selfmod.tools.source_text import split_lines
+from selfmod.tools.code.code_index import index_source
+from selfmod.tools.code.context import Located, extract_code_block
+from selfmod.tools.code.source_text import split_lines
+from selfmod.tools.patching.patch_engine import apply_proposal
 
 NAMES = st.lists(
     st.sampled_from(["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta"]),

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from selfmod.agents.repair_search import Budget, search
+from selfmod.agents.offline.repair_search import Budget, search
 from selfmod.config import Settings
 from selfmod.errors import ConfigError
 from selfmod.graph.build import build_graph
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.localize import localize, no_failing_test_message
 from selfmod.tools.sandbox import Sandbox
 from selfmod.tools.sandbox.interpreter import project_python, resolved_test_command

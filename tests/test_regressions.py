@@ -12,11 +12,11 @@ from conftest import CALC, CALC_FIXED, context_for, proposal
 from selfmod.agents.critic import review_proposal
 from selfmod.config import Settings
 from selfmod.models import AuditRecord, RejectionCode
-from selfmod.tools.apply import apply_patch
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.apply import apply_patch
+from selfmod.tools.changes.audit import AuditLog
+from selfmod.tools.code.source_text import sha256_text
 from selfmod.tools.reflections import load_reflections
 from selfmod.tools.sandbox import Sandbox
-from selfmod.tools.source_text import sha256_text
 from selfmod.tools.triage import triage
 
 TESTS = Path(__file__).resolve().parent

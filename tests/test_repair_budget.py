@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from conftest import CALC
 
-from selfmod.agents.offline_patcher import OfflinePatcher
-from selfmod.agents.repair_budget import Budget, PhaseClock
-from selfmod.agents.repair_search import make_site, rank, search
+from selfmod.agents.offline.offline_patcher import OfflinePatcher
+from selfmod.agents.offline.repair_budget import Budget, PhaseClock
+from selfmod.agents.offline.repair_search import make_site, rank, search
 from selfmod.config import Settings
 from selfmod.errors import NoFixError
 from selfmod.models import BugReport
-from selfmod.tools.context import Located, extract_code_block
+from selfmod.tools.code.context import Located, extract_code_block
 from selfmod.tools.localize import localize
 
 LINES = 600

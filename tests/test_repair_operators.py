@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from selfmod.agents.repair_edits import Candidate, Site
-from selfmod.agents.repair_search import make_site, rank
+from selfmod.agents.offline.repair_edits import Candidate, Site
+from selfmod.agents.offline.repair_search import make_site, rank
 
 SOURCE = '''import math
 

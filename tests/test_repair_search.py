@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import CALC
 
-from selfmod.agents.repair_edits import Candidate
-from selfmod.agents.repair_search import Budget, Validator, make_site, rank, search
+from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.agents.offline.repair_search import Budget, Validator, make_site, rank, search
 from selfmod.config import Settings
 from selfmod.tools.localize import localize, pytest_args
 

@@ -429,7 +429,7 @@ def test_a_forging_patch_that_gets_past_the_critic_is_rejected_for_tampering(see
 
     from selfmod.graph.build import build_graph
     from selfmod.testing import ScriptedChatModel, tool_call
-    from selfmod.tools.audit import AuditLog
+    from selfmod.tools.changes.audit import AuditLog
 
     def project_files() -> dict[str, bytes]:
         return {k: v for k, v in snapshot(seed_project).items() if not k.startswith(".selfmod")}

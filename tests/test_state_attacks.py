@@ -30,14 +30,14 @@ from selfmod.graph.build import build_graph
 from selfmod.graph.checkpoint import CHECKPOINTS, sqlite_checkpointer, strict_serializer
 from selfmod.models import AuditRecord, TestRun
 from selfmod.testing import ScriptedChatModel, tool_call
-from selfmod.tools.actions import ActionError
-from selfmod.tools.apply import apply_patch
-from selfmod.tools.atomic import atomic_write_bytes
-from selfmod.tools.audit import AuditLog, record_hash
-from selfmod.tools.core_actions import WritePythonCodeAction
-from selfmod.tools.safety import disable
+from selfmod.tools.changes.apply import apply_patch
+from selfmod.tools.changes.atomic import atomic_write_bytes
+from selfmod.tools.changes.audit import AuditLog, record_hash
+from selfmod.tools.changes.safety import disable
+from selfmod.tools.code.source_text import sha256_bytes, sha256_text
+from selfmod.tools.registry.actions import ActionError
+from selfmod.tools.registry.core_actions import WritePythonCodeAction
 from selfmod.tools.sandbox import Sandbox
-from selfmod.tools.source_text import sha256_bytes, sha256_text
 
 THREAD = "attacked-thread"
 TEST_FILE = "tests/test_llm.py"

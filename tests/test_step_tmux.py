@@ -17,7 +17,7 @@ from openai_stub import serve, tool
 from test_graph import BUG, FIX
 
 from selfmod.demo import LLM_PY, write_sample_project
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None and not os.environ.get("CI"), reason="tmux is not installed (apt-get install tmux)"

@@ -11,7 +11,7 @@ import pytest
 
 from selfmod.errors import ReflectionsFileError
 from selfmod.models import Reflection
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.reflections import load_reflections, reflection_id
 from selfmod.tools.triage import failure_indicators, record_not_actionable, triage
 

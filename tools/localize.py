@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from selfmod.config import Settings
-from selfmod.tools.atomic import atomic_write_text
-from selfmod.tools.code_index import ModuleIndex
+from selfmod.tools.changes.atomic import atomic_write_text
+from selfmod.tools.code.code_index import ModuleIndex
 from selfmod.tools.sandbox import Sandbox, tree_hash
 from selfmod.tools.sandbox.helpers import PROBE_PLUGIN, REPORT_PLUGIN, helper_env, per_test_timeout
 from selfmod.tools.sandbox.interpreter import project_python

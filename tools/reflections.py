@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from selfmod.errors import ReflectionsFileError
 from selfmod.models import Reflection
-from selfmod.tools.atomic import atomic_write_text
-from selfmod.tools.locks import project_lock
+from selfmod.tools.changes.atomic import atomic_write_text
+from selfmod.tools.changes.locks import project_lock
 
 MAX_REFLECTIONS_BYTES = 50 * 2**20
 """Largest reflections file selfmod reads (checked with stat before reading)."""

@@ -20,8 +20,8 @@ from langchain_core.tracers.base import BaseTracer
 from langchain_core.tracers.schemas import Run
 from pydantic import BaseModel
 
+from selfmod.tools.changes.state_dir import ensure_state_dir
 from selfmod.tools.redact import redact_data
-from selfmod.tools.state_dir import ensure_state_dir
 
 TRACES = "traces.sqlite"
 SCHEMA = """

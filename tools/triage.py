@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from selfmod.models import AuditRecord, Reflection
-from selfmod.tools.audit import AuditLog
+from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.reflections import reflection_id
 
 SELFMOD_SOURCE = "selfmod"

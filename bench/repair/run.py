@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from selfmod.agents.offline_extractor import OfflineExtractor
-from selfmod.agents.offline_patcher import OfflinePatcher
-from selfmod.agents.repair_edits import Candidate
-from selfmod.agents.repair_search import Budget, Validator, make_site, rank
+from selfmod.agents.offline.offline_extractor import OfflineExtractor
+from selfmod.agents.offline.offline_patcher import OfflinePatcher
+from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.agents.offline.repair_search import Budget, Validator, make_site, rank
 from selfmod.config import Settings
 from selfmod.graph.build import build_graph
 from selfmod.tools.localize import localize
@@ -126,7 +126,7 @@ def _fresh_pytest(root: Path, module: str, cands: list[Candidate], tests: list[s
 
 
 def _patched_file(original: str, cand: Candidate) -> str:
-    from selfmod.agents.repair_edits import apply_edits
+    from selfmod.agents.offline.repair_edits import apply_edits
 
     lines = original.rstrip("\n").split("\n")
     changed = apply_edits(lines, cand.edits, 1)

@@ -31,7 +31,7 @@ from types import ModuleType
 from typing import Any
 from unittest import mock
 
-from selfmod.agents.repair_search import Budget, Validator, make_site, rank
+from selfmod.agents.offline.repair_search import Budget, Validator, make_site, rank
 from selfmod.config import Settings
 from selfmod.tools.localize import localize
 from selfmod.tools.sandbox import Sandbox, bwrap, copy_project, runner

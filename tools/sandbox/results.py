@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from selfmod.models import TestCase
-from selfmod.tools.atomic import atomic_write_text
+from selfmod.tools.changes.atomic import atomic_write_text
 
 PLUGIN = "selfmod_report"
 PLUGIN_DIR = Path(__file__).resolve().parent / "inside"

@@ -17,7 +17,8 @@ from pathlib import Path
 from selfmod.config import Settings
 from selfmod.errors import SandboxError
 from selfmod.models import TestCase, TestRun
-from selfmod.tools.atomic import atomic_write_text
+from selfmod.tools.changes.atomic import atomic_write_text
+from selfmod.tools.code.source_text import sha256_text
 from selfmod.tools.path_safety import relative_path
 from selfmod.tools.redact import redact
 from selfmod.tools.sandbox.helpers import REPORT_PLUGIN, helper_env, per_test_timeout
@@ -27,7 +28,6 @@ from selfmod.tools.sandbox.results import PLUGIN_DIR, REPORT_NAME, plant_canary,
 from selfmod.tools.sandbox.runner import Confinement, Limits, ProcessResult, child_env, run_isolated
 from selfmod.tools.sandbox.verdict import judge
 from selfmod.tools.sandbox.workspace import clean_stale, copy_project, locked_folder, tree_hash
-from selfmod.tools.source_text import sha256_text
 
 
 def selfmod_source_dirs() -> tuple[Path, ...]:

@@ -1,0 +1,1 @@
+"""The built-in offline engine: extractor, patcher, fault-localised search-based repair."""

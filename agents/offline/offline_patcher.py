@@ -1,0 +1,90 @@
+"""The offline patcher: search-based repair turned into `propose_code_patch` proposals (no LLM)."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from selfmod.agents.offline.repair_choice import choose
+from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.agents.offline.repair_search import Budget, SearchResult, make_site, search
+from selfmod.config import Settings
+from selfmod.errors import LLMOutputError, NoFixError
+from selfmod.models import BugReport, CodeContext, PatchProposal
+from selfmod.protocols import Proposal
+from selfmod.tools.llm_tools import propose_code_patch
+from selfmod.tools.localize import Localization, localize, no_failing_test_message
+
+
+@dataclass
+class _Memory:
+    """What the patcher knows about one target across attempts."""
+
+    plausible: list[Candidate] = field(default_factory=list)
+    tried: set[str] = field(default_factory=set)
+    last: SearchResult | None = None
+
+
+class OfflinePatcher:
+    """Finds the smallest edit that makes the failing tests pass without breaking the passing ones."""
+
+    def __init__(self, settings: Settings, budget: Budget | None = None, show_progress: bool | None = None) -> None:
+        self.settings = settings
+        self.budget = budget or Budget()
+        self.show_progress = sys.stderr.isatty() if show_progress is None else show_progress
+        self._memory: dict[tuple[str, str], _Memory] = {}
+
+    def propose(self, bug: BugReport, context: CodeContext, feedback: str) -> Proposal:
+        memory = self._memory.setdefault((context.file, context.qualified_name), _Memory())
+        loc = localize(self.settings)
+        if loc is None:
+            raise LLMOutputError("offline repair needs a pytest test command (set test_command in [tool.selfmod])")
+        if not loc.failing:
+            raise LLMOutputError(no_failing_test_message(loc))
+        if not memory.plausible:
+            memory.last = self._search(context, loc, memory.tried)
+            site = make_site(self.settings.project_root, context.file, context.qualified_name)
+            memory.plausible = choose(site, memory.last.plausible)
+        if not memory.plausible:
+            tried = memory.last.tried() if memory.last else "nothing left to try"
+            raise NoFixError(f"offline repair found no candidate that passes the tests: {tried}")
+        winner, runners_up = memory.plausible[0], memory.plausible[1:]
+        memory.plausible = runners_up
+        memory.tried.add(winner.key)
+        stats = memory.last or SearchResult()
+        explanation = (
+            f"Offline repair ({winner.operator}): {winner.description} at line {winner.line}. It makes "
+            f"{len(loc.failing)} failing test(s) pass and keeps {len(loc.passing)} passing; chosen as the smallest of "
+            f"{len(runners_up) + 1} plausible edit(s) after validating {stats.validated} candidate(s) in "
+            f"{stats.seconds:.1f} s."
+        )
+        proposal = PatchProposal(
+            filename=context.file,
+            start_line=context.start_line,
+            end_line=context.end_line,
+            new_code=winner.source,
+            explanation=explanation,
+        )
+        propose_code_patch.invoke(proposal.model_dump(mode="json"))  # a tool run in the trace
+        return Proposal(proposal, runners_up=[_summary(c, stats.original_source) for c in runners_up])
+
+    def _search(self, context: CodeContext, loc: Localization, tried: set[str]) -> SearchResult:
+        if not self.show_progress:
+            return search(self.settings, context.file, context.qualified_name, loc, tried, self.budget)
+        columns = (TextColumn("repairing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(context.qualified_name, total=None)
+
+            def update(phase: str, done: int, total: int | None) -> None:
+                bar.update(task, description=f"{context.qualified_name}: {phase}", completed=done, total=total)
+
+            return search(self.settings, context.file, context.qualified_name, loc, tried, self.budget, update)
+
+
+def _summary(cand: Candidate, original: str) -> dict[str, object]:
+    diff = "".join(difflib.unified_diff(original.splitlines(True), cand.source.splitlines(True), n=0))
+    return {"operator": cand.operator, "description": cand.description, "line": cand.line, "diff": diff}

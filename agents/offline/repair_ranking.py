@@ -1,0 +1,160 @@
+"""Generating and ranking repair candidates under the search's clock.
+
+Generation takes every operator in turn (a slice of candidates each) and keeps only the most promising ones by
+their prior, which needs no parsing; ranking then builds and parses candidates best first and drops duplicates
+by resulting AST until it has enough. Both stop when their share of the budget is used up, so a very large
+function costs its budget, not the size of its candidate space.
+"""
+
+from __future__ import annotations
+
+import ast
+import heapq
+import itertools
+from collections.abc import Iterator
+
+from selfmod.agents.offline.repair_budget import Budget, PhaseClock, PhaseProgress
+from selfmod.agents.offline.repair_edits import Candidate, Edit, Site, function_source
+from selfmod.agents.offline.repair_operators import OPERATORS
+from selfmod.tools.localize import Localization
+
+SLICE = 200
+"""Candidates taken from one operator before the next one's turn (and between two looks at the clock)."""
+KEEP_FACTOR = 3
+"""Generation keeps this many times the candidates ranking needs (duplicates and syntax errors are dropped later)."""
+CHECK_EVERY = 25
+"""Candidates built between two looks at the clock while ranking."""
+
+
+def generate(
+    site: Site,
+    loc: Localization | None,
+    rel: str,
+    keep: int | None = None,
+    clock: PhaseClock | None = None,
+    progress: PhaseProgress | None = None,
+) -> tuple[list[Candidate], int]:
+    """The `keep` most promising single-edit candidates (all when None), unbuilt and in no order, and how many
+    were generated in all."""
+    order: dict[int, tuple[int, int]] = {}
+    heap: list[tuple[float, float, int, int, Candidate]] = []
+    turns: list[tuple[int, Iterator[Candidate]]] = [(n, op(site)) for n, op in enumerate(OPERATORS)]
+    made = 0
+    while turns:
+        for turn in list(turns):
+            number, stream = turn
+            taken = 0
+            for cand in itertools.islice(stream, SLICE):
+                taken += 1
+                cand.prior = cand.weight * (0.05 + suspicion(loc, rel, cand.line)) / (1 + 0.1 * cand.size)
+                item = (cand.prior, -cand.size, -number, -made, cand)
+                order[id(cand)] = (number, made)
+                made += 1
+                if keep is None or len(heap) < keep:
+                    heapq.heappush(heap, item)
+                elif item[:4] > heap[0][:4]:
+                    order.pop(id(heapq.heapreplace(heap, item)[4]), None)
+            if taken < SLICE:
+                turns.remove(turn)
+        if progress:
+            progress("generation", made, None)
+        if clock and turns and clock.over("generation"):
+            break
+    kept = [item[4] for item in heap]
+    kept.sort(key=lambda c: (-c.prior, c.size, *order[id(c)]))
+    return kept, made
+
+
+def rank(
+    site: Site,
+    loc: Localization | None,
+    rel: str,
+    exclude: set[str],
+    limit: int | None = None,
+    clock: PhaseClock | None = None,
+    progress: PhaseProgress | None = None,
+) -> list[Candidate]:
+    """Single-edit candidates, deduplicated by resulting AST, most promising first: all of them, or the first
+    `limit` (generation and ranking then stop at their share of the clock)."""
+    keep = None if limit is None else limit * KEEP_FACTOR
+    raw, _made = generate(site, loc, rel, keep, clock, progress)
+    return build_ranked(site, raw, exclude, limit, clock, progress)
+
+
+def build_ranked(
+    site: Site,
+    raw: list[Candidate],
+    exclude: set[str],
+    limit: int | None = None,
+    clock: PhaseClock | None = None,
+    progress: PhaseProgress | None = None,
+) -> list[Candidate]:
+    """Build the candidates in their order (best first), dropping duplicates and those that do not parse."""
+    original = built_key(site, ())
+    assert original is not None
+    seen = {original[2], *exclude}
+    out: list[Candidate] = []
+    for number, cand in enumerate(raw):
+        if limit is not None and len(out) >= limit:
+            break
+        if number % CHECK_EVERY == 0:
+            if progress:
+                progress("ranking", number, len(raw))
+            if clock and clock.over("ranking"):
+                break
+        built = built_key(site, cand.edits)
+        if built is None or built[2] in seen:
+            continue
+        cand.source, cand.extra["def"], cand.key = built
+        seen.add(cand.key)
+        out.append(cand)
+    return out
+
+
+def pairs(
+    site: Site,
+    singles: list[Candidate],
+    loc: Localization | None,
+    rel: str,
+    budget: Budget,
+    clock: PhaseClock | None = None,
+    progress: PhaseProgress | None = None,
+) -> list[Candidate]:
+    """Two edits at once, both on the most suspicious lines, for bugs no single edit fixes."""
+    lines = sorted({c.line for c in singles}, key=lambda n: -suspicion(loc, rel, n))[: budget.pair_lines]
+    pool = [c for c in singles if c.line in lines][: budget.pair_pool]
+    out, seen = [], {c.key for c in singles}
+    combos = list(itertools.combinations(pool, 2))
+    for number, (a, b) in enumerate(combos):
+        if number % CHECK_EVERY == 0:
+            if progress:
+                progress("pairs", number, len(combos))
+            if clock and clock.over("pairs"):
+                break
+        built = built_key(site, a.edits + b.edits)
+        if built is None or built[2] in seen:
+            continue
+        pair = Candidate(
+            a.edits + b.edits, "pair", f"{a.description}; {b.description}", a.line, a.size + b.size, a.weight * b.weight
+        )
+        pair.source, pair.extra["def"], pair.key = built
+        pair.prior = a.prior * b.prior
+        seen.add(pair.key)
+        out.append(pair)
+    out.sort(key=lambda c: (-c.prior, c.size))
+    return out
+
+
+def built_key(site: Site, edits: tuple[Edit, ...]) -> tuple[str, str, str] | None:
+    """(function text as in the file, dedented def, AST key for duplicates) after the edits; None if invalid."""
+    built = function_source(site, edits)
+    if built is None:
+        return None
+    return built[0], built[1], ast.dump(ast.parse(built[1]))
+
+
+def suspicion(loc: Localization | None, rel: str, line: int) -> float:
+    """How suspicious a line of the file is (0.5 for every line without a localisation)."""
+    if loc is None or not loc.failing:
+        return 0.5
+    return loc.line_score(rel, line)

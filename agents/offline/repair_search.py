@@ -1,0 +1,193 @@
+"""Search-based repair: generate candidates in the suspicious function, rank them, validate the most promising
+first in the fork-per-candidate worker, and return the plausible ones (those passing every selected test).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from selfmod.agents.offline.repair_budget import Budget, PhaseClock, PhaseProgress
+from selfmod.agents.offline.repair_edits import Candidate, Site
+from selfmod.agents.offline.repair_ranking import build_ranked, generate, pairs, rank
+from selfmod.config import Settings
+from selfmod.tools.code.code_index import index_source
+from selfmod.tools.code.source_text import read_source
+from selfmod.tools.localize import Localization
+from selfmod.tools.sandbox import Sandbox
+from selfmod.tools.sandbox.helpers import WORKER_MODULE, helper_env
+from selfmod.tools.sandbox.interpreter import project_python
+
+Progress = Callable[[int, int], None]
+__all__ = ["Budget", "SearchResult", "Validator", "make_site", "pairs", "rank", "search"]
+
+
+@dataclass
+class SearchResult:
+    """What one search found and what it cost."""
+
+    plausible: list[Candidate] = field(default_factory=list)
+    validated: int = 0
+    timeouts: int = 0
+    seconds: float = 0.0
+    original_source: str = ""
+    generated: int = 0
+    ranked: int = 0
+    budget_seconds: float = 0.0
+    cut: list[str] = field(default_factory=list)
+
+    def tried(self) -> str:
+        """What the search did, and which phases the budget cut short (for the `no_fix` message)."""
+        done = (
+            f"{self.generated} candidate(s) generated, {self.ranked} ranked, {self.validated} validated "
+            f"in {self.seconds:.1f} s"
+        )
+        if not self.cut:
+            return done
+        return f"{done}; the {self.budget_seconds:g} s budget ran out during {' and '.join(self.cut)}"
+
+
+def _function_node(tree: ast.Module, def_line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function whose `def` is on `def_line` (qualnames of nested duplicates are not paths of names)."""
+    return next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.lineno == def_line),
+        None,
+    )
+
+
+def make_site(root: Path, rel: str, qualname: str) -> Site | None:
+    """The repair site for a function of a project file."""
+    text = read_source(root / rel)[0]
+    index = index_source(text, rel)
+    sym = index.by_qualname(qualname)
+    node = _function_node(ast.parse(text), sym.def_line) if sym else None
+    return Site(text, sym, node) if sym and node else None
+
+
+@dataclass
+class Verdicts:
+    """The worker's answer: plausible candidates in validation order, and one row per validated candidate."""
+
+    plausible: list[Candidate]
+    rows: list[dict[str, Any]]
+    loop_seconds: float = 0.0
+
+    @property
+    def timeouts(self) -> int:
+        """How many candidates hit the per-candidate timeout."""
+        return sum(1 for row in self.rows if row["verdict"] == "timeout")
+
+
+class Validator:
+    """Runs the fork-per-candidate worker in the sandbox and reads its verdicts."""
+
+    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.progress = progress
+
+    def timeout_for(self, loc: Localization, tests: list[str]) -> float:
+        """Screening timeout from the baseline: ten times the failing tests' time, 0.1 s to 1 s."""
+        return min(1.0, max(0.1, 10 * sum(loc.expected_seconds(t) for t in tests)))
+
+    def confirm_timeout(self, loc: Localization) -> float:
+        """Timeout for confirming a survivor against every test: three times their baseline time plus a second."""
+        return 1.0 + 3 * sum(loc.expected_seconds(t) for t in [*loc.failing, *loc.passing])
+
+    def validate(
+        self,
+        rel: str,
+        qualname: str,
+        cands: list[Candidate],
+        loc: Localization,
+        deadline: float,
+        budget: Budget,
+        failing: list[str] | None = None,
+    ) -> Verdicts:
+        """Validate candidates in order until the budget or the stop rule ends it; `failing` narrows the tests
+        a candidate must turn green (default: every failing test)."""
+        if not cands or time.time() >= deadline:
+            return Verdicts([], [])
+        failing = failing or loc.failing
+        sandbox = Sandbox(self.settings)
+        with sandbox.workspace() as ws:
+            job = {
+                "file": rel,
+                "qualname": qualname,
+                "failing": failing,
+                "passing": loc.passing,
+                "timeout": self.timeout_for(loc, failing),
+                "confirm_timeout": self.confirm_timeout(loc),
+                "deadline": deadline,
+                "stop_after": budget.stop_after,
+                "max_plausible": budget.max_plausible,
+                "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
+            }
+            job_file, results = ws.base / "job.json", ws.base / "results.jsonl"
+            job_file.write_text(json.dumps(job))
+            results.touch()
+            command = [project_python(self.settings), "-m", WORKER_MODULE, str(job_file), str(results)]
+            timeout = max(5.0, deadline - time.time() + 30)
+            worker = threading.Thread(
+                target=sandbox.execute, args=(ws, command, helper_env(ws.env)), kwargs={"timeout": timeout}, daemon=True
+            )
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.1)
+                if self.progress:
+                    self.progress(results.read_bytes().count(b"\n"), len(cands))
+            verdicts = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+        rows = [v for v in verdicts if "id" in v]
+        loop = next((float(v["loop_seconds"]) for v in verdicts if v.get("done")), 0.0)
+        return Verdicts([cands[v["id"]] for v in rows if v["ok"]], rows, loop)
+
+
+def relevant_failing(loc: Localization, rel: str, start: int, end: int) -> list[str]:
+    """The failing tests that run the target's lines (all failing tests when coverage shows none does): another
+    bug's failing test must not stop a repair of this one."""
+    lines = loc.coverage.get(rel, {})
+    covering = {test for n in range(start, end + 1) for test in lines.get(n, [])}
+    return [t for t in loc.failing if t in covering] or loc.failing
+
+
+def search(
+    settings: Settings,
+    rel: str,
+    qualname: str,
+    loc: Localization,
+    exclude: set[str],
+    budget: Budget,
+    progress: PhaseProgress | None = None,
+) -> SearchResult:
+    """Find plausible repairs of `qualname` in `rel`: single edits first, then pairs on the top lines. Every
+    phase stops at its share of `budget.seconds`; the result says which ones the budget cut short."""
+    clock = PhaseClock(budget.seconds)
+    result = SearchResult(budget_seconds=budget.seconds)
+    site = make_site(settings.project_root, rel, qualname)
+    if site is None:
+        return result
+    result.original_source = "\n".join(site.lines[site.symbol.start - 1 : site.symbol.end]) + "\n"
+    raw, result.generated = generate(site, loc, rel, budget.candidates * 3, clock, progress)
+    singles = build_ranked(site, raw, exclude, budget.candidates, clock, progress)
+    result.ranked = len(singles)
+    validator = Validator(settings, (lambda done, total: progress("validation", done, total)) if progress else None)
+    failing = relevant_failing(loc, rel, site.symbol.start, site.symbol.end)
+    for phase in ("singles", "pairs"):
+        pool = singles if phase == "singles" else pairs(site, singles, loc, rel, budget, clock, progress)
+        pool = pool[: max(0, budget.candidates - result.validated)]
+        verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing)
+        result.plausible += verdicts.plausible
+        result.validated += len(verdicts.rows)
+        result.timeouts += verdicts.timeouts
+        if len(verdicts.rows) < len(pool) and time.time() >= clock.deadline:
+            clock.mark_cut("validation")
+        if result.plausible or result.validated >= budget.candidates or time.time() >= clock.deadline:
+            break
+    result.seconds = time.time() - clock.started
+    result.cut = list(clock.cut)
+    return result

@@ -1,0 +1,1 @@
+"""Changing the live project safely: apply, recovery, rollback, audit log, kill switch, locks, git."""

@@ -1,0 +1,1 @@
+"""Reading code: the AST index, context blocks, the project's symbols, name resolution."""

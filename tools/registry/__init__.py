@@ -1,0 +1,1 @@
+"""What an agent can call: the Action base, the action registry and the core actions."""
