@@ -164,6 +164,19 @@ def summarise(rows: list[dict[str, Any]], mode: str) -> str:
     return f"{mode}: {fixed}/{len(mine)} fixed, {wrong} applied but wrong, median {median:.1f} s per bug"
 
 
+def table(rows: list[dict[str, Any]]) -> str:
+    """The results as a markdown table, a row per bug and mode."""
+    lines = [
+        "| bug | changed | mode | status | fixed (fix tests pass, no regression) | seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        changed = ", ".join(r.get("changed", []))
+        fixed = "yes" if r.get("fixed") else ("applied but wrong" if r.get("wrong_fix") else "no")
+        lines.append(f"| {r['bug']} | {changed} | {r['mode']} | {r['status']} | {fixed} | {r.get('seconds', '')} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repos", type=Path, required=True, help="folder holding the projects' git repositories")
@@ -190,6 +203,8 @@ def main() -> None:
                 rows.append(row)
                 print(f"{row['bug']:28} {mode:8} {row['status']!s:14} fixed={row['fixed']!s:5} "
                       f"{row.get('seconds', 0):6.1f}s {row.get('message', '')[:90]}", flush=True)  # fmt: skip
+    print()
+    print(table(rows))
     print()
     for mode in modes:
         print(summarise(rows, mode))
