@@ -1,0 +1,113 @@
+"""Judging plausible candidates by what they do beyond the given tests.
+
+Two signs, from the behaviour check's outcomes on the tests' own arguments and their variations:
+- a candidate whose only effect on the failing inputs is an early exit with a constant (a `return <constant>`,
+  bare `return` or `raise` on a line the edit wrote), where the original did not crash, is not a fix but a
+  special case of the tests, and is refused;
+- among the others, the one that changes the result least where the original was not shown to be wrong (inputs
+  not taken from a failing test, on which the original returned normally) is preferred; a new exception or hang
+  there counts before a changed value, and a candidate whose changes there are mostly new exceptions or hangs
+  (at least BREAKS of them) is refused too.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from dataclasses import dataclass
+
+from selfmod.agents.offline.repair_behaviour import Observations, Outcome
+from selfmod.agents.offline.repair_edits import Candidate
+
+BREAKS = 3
+"""New exceptions or hangs (where the original returned) from which a candidate that mostly breaks is refused."""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the behaviour check says about one plausible candidate."""
+
+    new_failures: int
+    """Inputs where the original returned normally and the candidate raised or hung."""
+    changed: int
+    """Inputs where the original returned normally (and was not shown wrong) and the candidate's result differs."""
+    checked: int
+    """Inputs the comparison covered."""
+    refused: str = ""
+    """Why the candidate is not a convincing fix, or an empty string."""
+
+    def summary(self) -> str:
+        """One line for the audit record and the explanation."""
+        text = (
+            f"changes the result on {self.changed} and newly fails on {self.new_failures} of {self.checked} input(s) "
+            "beyond the failing tests"
+        )
+        return f"refused: {self.refused}" if self.refused else text
+
+
+def edited_lines(original_def: str, candidate_def: str) -> set[int]:
+    """1-based lines of the candidate's def that the edit wrote (replaced or inserted)."""
+    old, new = original_def.splitlines(), candidate_def.splitlines()
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    return {j + 1 for tag, _i1, _i2, j1, j2 in matcher.get_opcodes() if tag != "equal" for j in range(j1, j2)}
+
+
+def _constant_exits(candidate_def: str) -> set[int]:
+    """Lines holding a `raise`, a bare `return` or a `return` of a literal."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(candidate_def)):
+        if isinstance(node, ast.Raise) or (isinstance(node, ast.Return) and _is_literal(node.value)):
+            lines.add(node.lineno)
+    return lines
+
+
+def _is_literal(node: ast.expr | None) -> bool:
+    if node is None or isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return _is_literal(node.operand)
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return not node.elts
+    return isinstance(node, ast.Dict) and not node.keys
+
+
+def _same(a: Outcome, b: Outcome) -> bool:
+    return a[0] == b[0] and a[1] == b[1]
+
+
+def judge(original_def: str, cand: Candidate, rows: list[Outcome] | None, seen: Observations) -> Judgement:
+    """The judgement of one candidate from its outcomes (`rows`, None when its run did not finish)."""
+    if rows is None or len(rows) != len(seen.original):
+        return Judgement(0, 0, 0, "its run on inputs beyond the tests did not finish")
+    source = str(cand.extra.get("def", ""))
+    special = edited_lines(original_def, source) & _constant_exits(source)
+    failing_changes = [
+        (orig, new)
+        for origin, orig, new in zip(seen.origins, seen.original, rows, strict=True)
+        if origin == "failing" and not _same(orig, new) and "skipped" not in (orig[0], new[0])
+    ]
+    early = bool(failing_changes) and all(new[2] in special and orig[0] != "raise" for orig, new in failing_changes)
+    new_failures = changed = checked = 0
+    for origin, orig, new in zip(seen.origins, seen.original, rows, strict=True):
+        if origin == "failing" or orig[0] != "ok" or new[0] == "skipped":
+            continue
+        checked += 1
+        if not _same(orig, new):
+            changed += 1
+            new_failures += new[0] in ("raise", "timeout")
+    refused = ""
+    if early:
+        refused = "its only effect on the failing tests' inputs is an early exit with a constant"
+    elif new_failures >= BREAKS and 2 * new_failures >= changed:
+        refused = f"it raises or hangs on {new_failures} input(s) where the original returned, most of what it changes"
+    return Judgement(new_failures, changed, checked, refused)
+
+
+def judge_all(original_def: str, cands: list[Candidate], seen: Observations) -> list[Judgement]:
+    """One judgement per candidate, in order (each also kept in `cand.extra["behaviour"]` for the choice)."""
+    out = []
+    for i, cand in enumerate(cands):
+        verdict = judge(original_def, cand, seen.candidates.get(i), seen)
+        cand.extra["behaviour"] = (verdict.new_failures, verdict.changed)
+        out.append(verdict)
+    return out
