@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from selfmod.agents.offline.repair_choice import choose
+from selfmod.agents.offline.repair_decision import decide, unconvincing
 from selfmod.agents.offline.repair_edits import Candidate
 from selfmod.agents.offline.repair_search import Budget, SearchResult, make_site, search
 from selfmod.config import Settings
@@ -25,6 +25,7 @@ class _Memory:
     """What the patcher knows about one target across attempts."""
 
     plausible: list[Candidate] = field(default_factory=list)
+    refused: list[Candidate] = field(default_factory=list)
     tried: set[str] = field(default_factory=set)
     last: SearchResult | None = None
 
@@ -48,7 +49,11 @@ class OfflinePatcher:
         if not memory.plausible:
             memory.last = self._search(context, loc, memory.tried)
             site = make_site(self.settings.project_root, context.file, context.qualified_name)
-            memory.plausible = choose(site, memory.last.plausible)
+            memory.plausible, memory.refused = decide(
+                self.settings, site, context.file, context.qualified_name, loc, memory.last.plausible
+            )
+        if not memory.plausible and memory.refused:
+            raise unconvincing(memory.refused)
         if not memory.plausible:
             tried = memory.last.tried() if memory.last else "nothing left to try"
             raise NoFixError(f"offline repair found no candidate that passes the tests: {tried}")
@@ -60,7 +65,7 @@ class OfflinePatcher:
             f"Offline repair ({winner.operator}): {winner.description} at line {winner.line}. It makes "
             f"{len(loc.failing)} failing test(s) pass and keeps {len(loc.passing)} passing; chosen as the smallest of "
             f"{len(runners_up) + 1} plausible edit(s) after validating {stats.validated} candidate(s) in "
-            f"{stats.seconds:.1f} s."
+            f"{stats.seconds:.1f} s. Beyond the tests, it {winner.extra.get('judgement', 'was not checked')}."
         )
         proposal = PatchProposal(
             filename=context.file,
@@ -70,7 +75,8 @@ class OfflinePatcher:
             explanation=explanation,
         )
         propose_code_patch.invoke(proposal.model_dump(mode="json"))  # a tool run in the trace
-        return Proposal(proposal, runners_up=[_summary(c, stats.original_source) for c in runners_up])
+        others = [*runners_up, *memory.refused]
+        return Proposal(proposal, runners_up=[_summary(c, stats.original_source) for c in others])
 
     def _search(self, context: CodeContext, loc: Localization, tried: set[str]) -> SearchResult:
         if not self.show_progress:
@@ -87,4 +93,10 @@ class OfflinePatcher:
 
 def _summary(cand: Candidate, original: str) -> dict[str, object]:
     diff = "".join(difflib.unified_diff(original.splitlines(True), cand.source.splitlines(True), n=0))
-    return {"operator": cand.operator, "description": cand.description, "line": cand.line, "diff": diff}
+    return {
+        "operator": cand.operator,
+        "description": cand.description,
+        "line": cand.line,
+        "diff": diff,
+        "beyond_tests": str(cand.extra.get("judgement", "not checked")),
+    }

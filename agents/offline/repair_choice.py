@@ -126,7 +126,14 @@ def naturalness(site: Site, cand: Candidate) -> float:
 
 
 def choose(site: Site | None, plausible: list[Candidate]) -> list[Candidate]:
-    """Plausible candidates, best first: fewest warning signs, smallest edit, highest prior, most natural."""
+    """Plausible candidates, best first: fewest warning signs, fewest behaviour changes beyond the tests (when
+    checked: `extra["behaviour"]`), smallest edit, highest prior, most natural."""
     if site is None:
-        return sorted(plausible, key=lambda c: (c.size, -c.prior))
-    return sorted(plausible, key=lambda c: (penalty(site, c), c.size, -c.prior, -naturalness(site, c)))
+        return sorted(plausible, key=lambda c: (_behaviour(c), c.size, -c.prior))
+    return sorted(plausible, key=lambda c: (penalty(site, c), _behaviour(c), c.size, -c.prior, -naturalness(site, c)))
+
+
+def _behaviour(cand: Candidate) -> tuple[int, int]:
+    """(new failures, changed results) on inputs beyond the tests; (0, 0) when not checked."""
+    found = cand.extra.get("behaviour", (0, 0))
+    return found if isinstance(found, tuple) else (0, 0)

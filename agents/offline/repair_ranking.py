@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from selfmod.agents.offline.repair_budget import Budget, PhaseClock, PhaseProgress
 from selfmod.agents.offline.repair_edits import Candidate, Edit, Site, function_source
@@ -33,12 +33,13 @@ def generate(
     keep: int | None = None,
     clock: PhaseClock | None = None,
     progress: PhaseProgress | None = None,
+    operators: tuple[Callable[[Site], Iterator[Candidate]], ...] = OPERATORS,
 ) -> tuple[list[Candidate], int]:
-    """The `keep` most promising single-edit candidates (all when None), unbuilt and in no order, and how many
-    were generated in all."""
+    """The `keep` most promising single-edit candidates of `operators` (all when None), unbuilt and in no order,
+    and how many were generated in all."""
     order: dict[int, tuple[int, int]] = {}
     heap: list[tuple[float, float, int, int, Candidate]] = []
-    turns: list[tuple[int, Iterator[Candidate]]] = [(n, op(site)) for n, op in enumerate(OPERATORS)]
+    turns: list[tuple[int, Iterator[Candidate]]] = [(n, op(site)) for n, op in enumerate(operators)]
     made = 0
     while turns:
         for turn in list(turns):

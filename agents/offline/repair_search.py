@@ -15,7 +15,8 @@ from typing import Any
 
 from selfmod.agents.offline.repair_budget import Budget, PhaseClock, PhaseProgress
 from selfmod.agents.offline.repair_edits import Candidate, Site
-from selfmod.agents.offline.repair_ranking import build_ranked, generate, pairs, rank
+from selfmod.agents.offline.repair_ranking import build_ranked, generate, pairs, rank, suspicion
+from selfmod.agents.offline.repair_richer import RICHER_OPERATORS, coordinated
 from selfmod.config import Settings
 from selfmod.tools.code.code_index import index_source
 from selfmod.tools.code.source_text import read_source
@@ -155,6 +156,18 @@ def relevant_failing(loc: Localization, rel: str, start: int, end: int) -> list[
     return [t for t in loc.failing if t in covering] or loc.failing
 
 
+def richer(
+    site: Site, raw: list[Candidate], loc: Localization, rel: str, exclude: set[str], budget: Budget
+) -> list[Candidate]:
+    """The richer edits, most promising first, without duplicates of what was already tried."""
+    made, _count = generate(site, loc, rel, budget.candidates * 3, operators=RICHER_OPERATORS)
+    for cand in coordinated(raw):
+        cand.prior = cand.weight * (0.05 + suspicion(loc, rel, cand.line)) / (1 + 0.1 * cand.size)
+        made.append(cand)
+    made.sort(key=lambda c: (-c.prior, c.size))
+    return build_ranked(site, made, exclude, budget.candidates)
+
+
 def search(
     settings: Settings,
     rel: str,
@@ -164,7 +177,9 @@ def search(
     budget: Budget,
     progress: PhaseProgress | None = None,
 ) -> SearchResult:
-    """Find plausible repairs of `qualname` in `rel`: single edits first, then pairs on the top lines. Every
+    """Find plausible repairs of `qualname` in `rel`: single edits first, then pairs on the top lines, then richer
+    edits (changed argument lists, wrapped and unwrapped expressions, loop bounds, new statements, one edit at
+    every occurrence). Every
     phase stops at its share of `budget.seconds`; the result says which ones the budget cut short."""
     clock = PhaseClock(budget.seconds)
     result = SearchResult(budget_seconds=budget.seconds)
@@ -177,8 +192,13 @@ def search(
     result.ranked = len(singles)
     validator = Validator(settings, (lambda done, total: progress("validation", done, total)) if progress else None)
     failing = relevant_failing(loc, rel, site.symbol.start, site.symbol.end)
-    for phase in ("singles", "pairs"):
-        pool = singles if phase == "singles" else pairs(site, singles, loc, rel, budget, clock, progress)
+    for phase in ("singles", "pairs", "richer"):
+        if phase == "singles":
+            pool = singles
+        elif phase == "pairs":
+            pool = pairs(site, singles, loc, rel, budget, clock, progress)
+        else:
+            pool = richer(site, raw, loc, rel, {*exclude, *(c.key for c in singles)}, budget)
         pool = pool[: max(0, budget.candidates - result.validated)]
         verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing)
         result.plausible += verdicts.plausible

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from _pytest.runner import runtestprotocol
-from selfmod_repair_worker import _install, _module_for, _target
+from selfmod_repair_worker import _install, _module_for, _target  # type: ignore[import-not-found]  # a sibling on PYTHONPATH
 
 MAX_CALLS = 40
 MAX_INPUTS = 160

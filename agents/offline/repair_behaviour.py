@@ -1,0 +1,79 @@
+"""Running plausible candidates beyond the given tests: the behaviour check in the sandbox.
+
+The helper `selfmod_behaviour` records the arguments the tests pass to the target function, derives bounded
+variations of them, and runs the original and every candidate on all of them (inside the sandbox, like every
+run of project code). This module sends the job and reads the outcomes back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.config import Settings
+from selfmod.tools.localize import Localization
+from selfmod.tools.sandbox import Sandbox
+from selfmod.tools.sandbox.helpers import helper_env
+from selfmod.tools.sandbox.interpreter import project_python
+
+BEHAVIOUR_MODULE = "selfmod_behaviour"
+WALL_SECONDS = 60.0
+
+Outcome = tuple[str, object, int]
+"""One call's outcome: kind ("ok", "raise", "timeout", "skipped"), snapshot or exception type, exit line."""
+
+
+@dataclass
+class Observations:
+    """What the original and the candidates did on the recorded and derived inputs."""
+
+    origins: list[str] = field(default_factory=list)
+    """Per input: "failing" or "passing" (recorded while that kind of test ran) or "derived" (a variation)."""
+    original: list[Outcome] = field(default_factory=list)
+    """The original function's outcome per input."""
+    candidates: dict[int, list[Outcome]] = field(default_factory=dict)
+    """Per candidate (its index in the list checked), its outcome per input; missing when its child was killed."""
+    problem: str = ""
+    """Why the check could not run, or an empty string."""
+
+
+def observe(settings: Settings, rel: str, qualname: str, loc: Localization, cands: list[Candidate]) -> Observations:
+    """Run the behaviour check for `cands` (already plausible) of `qualname` in `rel`."""
+    if not cands:
+        return Observations()
+    sandbox = Sandbox(settings)
+    per_test = min(2.0, 1.0 + 10 * max((loc.expected_seconds(t) for t in loc.passing), default=0.01))
+    with sandbox.workspace() as ws:
+        job = {
+            "file": rel,
+            "qualname": qualname,
+            "failing": loc.failing,
+            "passing": loc.passing,
+            "test_timeout": per_test,
+            "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
+        }
+        job_file, results = ws.base / "behaviour.json", ws.base / "behaviour.jsonl"
+        job_file.write_text(json.dumps(job))
+        command = [project_python(settings), "-m", BEHAVIOUR_MODULE, str(job_file), str(results)]
+        timeout = WALL_SECONDS + 8 * len(cands)
+        run = sandbox.execute(ws, command, helper_env(ws.env), timeout=timeout)
+        lines = results.read_text().splitlines() if results.exists() else []
+    return _parse(lines, run.exit_code)
+
+
+def _parse(lines: list[str], exit_code: int | None) -> Observations:
+    seen = Observations()
+    for line in lines:
+        row = json.loads(line)
+        if "fatal" in row:
+            seen.problem = str(row["fatal"])
+        elif "inputs" in row:
+            seen.origins = list(row["inputs"])
+        elif row["id"] == "original":
+            seen.original = [tuple(r) for r in row["rows"]]
+        elif row["rows"]:
+            seen.candidates[int(row["id"])] = [tuple(r) for r in row["rows"]]
+    if not seen.original and not seen.problem:
+        seen.problem = f"the behaviour check gave no result (exit code {exit_code})"
+    return seen
