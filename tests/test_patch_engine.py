@@ -342,3 +342,36 @@ def test_ordinary_code_is_not_called_lazy(project: Path, name: str) -> None:
     outcome = apply_proposal(proposal("text.py", START, END, NOT_LAZY[name]), ctx, SRC)
     assert outcome.rejections == []
     assert outcome.new_text is not None and NOT_LAZY[name].splitlines()[-1] in outcome.new_text
+
+
+DOC_FENCE_SRC = '''def size(n):
+    """Format a size.
+
+    Examples:
+        ```pycon
+        >>> size(3)
+        '3 B'
+        ```
+    """
+    return f"{n} B"
+'''
+DOC_FENCE_FIX = DOC_FENCE_SRC.replace(
+    '    return f"{n} B"', '    if n < 0:\n        raise ValueError(n)\n    return f"{n} B"'
+)
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda code: code,
+        lambda code: f"Here is the fix:\n\n```python\n{code}```\nIt rejects negative sizes.",
+    ],
+    ids=["plain", "fenced"],
+)
+def test_fences_inside_the_codes_own_docstring_are_content_not_markdown(project: Path, wrap: object) -> None:
+    (project / "sizes.py").write_text(DOC_FENCE_SRC)
+    ctx = context_for(project, "sizes.py", "size")
+    code = wrap(DOC_FENCE_FIX)  # type: ignore[operator]
+    outcome = apply_proposal(proposal("sizes.py", 1, 10, code), ctx, DOC_FENCE_SRC)
+    assert outcome.rejections == []
+    assert outcome.new_text == DOC_FENCE_FIX

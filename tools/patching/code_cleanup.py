@@ -40,6 +40,8 @@ def candidates(new_code: str) -> list[Snippet]:
     lines = new_code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if parses("\n".join(dedent_lines(lines)) + "\n"):
+        return [Snippet(lines, [])]
     blocks = _fenced_blocks(lines)
     if blocks:
         prose = any(not is_blank(line) for line in lines[: blocks[0][0]])
@@ -55,12 +57,21 @@ def candidates(new_code: str) -> list[Snippet]:
 
 
 def _fenced_blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
+    """Markdown code blocks: fences indented at most 3 columns more than the text's least indented line (deeper
+    ones, like a docstring's own example fences, are content), closed by a bare fence."""
+    base = min((len(leading_ws(line)) for line in lines if not is_blank(line)), default=0)
+
+    def fence(line: str, closing: bool) -> bool:
+        if not _FENCE.match(line) or len(leading_ws(line)) > base + 3:
+            return False
+        return not closing or line.strip() in ("```", "~~~")
+
     blocks: list[tuple[int, list[str]]] = []
     i = 0
     while i < len(lines):
-        if _FENCE.match(lines[i]):
+        if fence(lines[i], closing=False):
             j = i + 1
-            while j < len(lines) and not _FENCE.match(lines[j]):
+            while j < len(lines) and not fence(lines[j], closing=True):
                 j += 1
             blocks.append((i, lines[i + 1 : j]))
             i = j + 1
