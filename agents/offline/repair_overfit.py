@@ -2,10 +2,11 @@
 
 Two signs, from the behaviour check's outcomes on the tests' own arguments and their variations:
 - a candidate whose only effect on the failing inputs is an early exit with a constant (a `return <constant>`,
-  bare `return` or `raise` on a line the edit wrote), where the original did not crash, is not a fix but a
-  special case of the tests, and is refused;
+  bare `return` or `raise` that the edit added, or a computed return value it replaced by a literal), where the
+  original did not crash, is not a fix but a special case of the tests, and is refused;
 - among the others, the one that changes the result least where the original was not shown to be wrong (inputs
-  not taken from a failing test, on which the original returned normally) is preferred; a new exception or hang
+  not taken from a failing test, on which the original returned normally and not a value it returned on a
+  failing test's input) is preferred; a new exception or hang
   there counts before a changed value, and a candidate whose changes there are mostly new exceptions or hangs
   (at least BREAKS of them) is refused too.
 """
@@ -45,11 +46,20 @@ class Judgement:
         return f"refused: {self.refused}" if self.refused else text
 
 
-def edited_lines(original_def: str, candidate_def: str) -> set[int]:
-    """1-based lines of the candidate's def that the edit wrote (replaced or inserted)."""
+def new_constant_exits(original_def: str, candidate_def: str) -> set[int]:
+    """1-based lines of the candidate's def where the edit wrote a constant exit that was not one before: an
+    inserted `return <literal>`/`raise`, or a computed return value replaced by a literal. (One literal replaced
+    by another, `return ""` -> `return []`, is an ordinary wrong-return fix.)"""
     old, new = original_def.splitlines(), candidate_def.splitlines()
+    before, after = _constant_exits(original_def), _constant_exits(candidate_def)
+    found: set[int] = set()
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    return {j + 1 for tag, _i1, _i2, j1, j2 in matcher.get_opcodes() if tag != "equal" for j in range(j1, j2)}
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        was_constant = any(i + 1 in before for i in range(i1, i2))
+        found |= {j + 1 for j in range(j1, j2) if j + 1 in after and not was_constant}
+    return found
 
 
 def _constant_exits(candidate_def: str) -> set[int]:
@@ -71,6 +81,15 @@ def _is_literal(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Dict) and not node.keys
 
 
+def _result(outcome: Outcome) -> str:
+    """The returned value's snapshot as text; for a function that returns None, with the arguments' state
+    afterwards (what such a function does is its effect on them)."""
+    value = outcome[1]
+    if outcome[0] == "ok" and isinstance(value, list) and isinstance(value[-1], list) and value[-1][0] != "None":
+        return repr(value[-1][0])
+    return repr(outcome[:2])
+
+
 def _same(a: Outcome, b: Outcome) -> bool:
     return a[0] == b[0] and a[1] == b[1]
 
@@ -80,16 +99,17 @@ def judge(original_def: str, cand: Candidate, rows: list[Outcome] | None, seen: 
     if rows is None or len(rows) != len(seen.original):
         return Judgement(0, 0, 0, "its run on inputs beyond the tests did not finish")
     source = str(cand.extra.get("def", ""))
-    special = edited_lines(original_def, source) & _constant_exits(source)
+    special = new_constant_exits(original_def, source)
     failing_changes = [
         (orig, new)
         for origin, orig, new in zip(seen.origins, seen.original, rows, strict=True)
         if origin == "failing" and not _same(orig, new) and "skipped" not in (orig[0], new[0])
     ]
     early = bool(failing_changes) and all(new[2] in special and orig[0] != "raise" for orig, new in failing_changes)
+    wrong = {_result(orig) for origin, orig in zip(seen.origins, seen.original, strict=True) if origin == "failing"}
     new_failures = changed = checked = 0
     for origin, orig, new in zip(seen.origins, seen.original, rows, strict=True):
-        if origin == "failing" or orig[0] != "ok" or new[0] == "skipped":
+        if origin == "failing" or orig[0] != "ok" or new[0] == "skipped" or _result(orig) in wrong:
             continue
         checked += 1
         if not _same(orig, new):

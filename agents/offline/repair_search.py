@@ -157,15 +157,18 @@ def relevant_failing(loc: Localization, rel: str, start: int, end: int) -> list[
 
 
 def richer(
-    site: Site, raw: list[Candidate], loc: Localization, rel: str, exclude: set[str], budget: Budget
+    site: Site, raw: list[Candidate], loc: Localization, rel: str, exclude: set[str], budget: Budget, clock: PhaseClock
 ) -> list[Candidate]:
-    """The richer edits, most promising first, without duplicates of what was already tried."""
-    made, _count = generate(site, loc, rel, budget.candidates * 3, operators=RICHER_OPERATORS)
+    """The richer edits, most promising first, without duplicates of what was already tried; none once the
+    ranking's share of the clock is used up."""
+    if clock.over("ranking"):
+        return []
+    made, _count = generate(site, loc, rel, budget.candidates * 3, clock, operators=RICHER_OPERATORS)
     for cand in coordinated(raw):
         cand.prior = cand.weight * (0.05 + suspicion(loc, rel, cand.line)) / (1 + 0.1 * cand.size)
         made.append(cand)
     made.sort(key=lambda c: (-c.prior, c.size))
-    return build_ranked(site, made, exclude, budget.candidates)
+    return build_ranked(site, made, exclude, budget.candidates, clock)
 
 
 def search(
@@ -198,7 +201,7 @@ def search(
         elif phase == "pairs":
             pool = pairs(site, singles, loc, rel, budget, clock, progress)
         else:
-            pool = richer(site, raw, loc, rel, {*exclude, *(c.key for c in singles)}, budget)
+            pool = richer(site, raw, loc, rel, {*exclude, *(c.key for c in singles)}, budget, clock)
         pool = pool[: max(0, budget.candidates - result.validated)]
         verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing)
         result.plausible += verdicts.plausible
