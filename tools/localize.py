@@ -109,6 +109,23 @@ def pytest_args(command: list[str]) -> list[str] | None:
     return None
 
 
+VALUE_OPTIONS = frozenset(
+    {"-o", "--override-ini", "-c", "--config-file", "-p", "-W", "--pythonwarnings", "--rootdir", "--confcutdir",
+     "--import-mode", "-k", "-m", "--basetemp", "--deselect", "--ignore", "--ignore-glob"}
+)  # fmt: skip
+
+
+def pytest_options(args: list[str]) -> list[str]:
+    """The options of a pytest command line without its test paths (the worker names its own test files)."""
+    kept: list[str] = []
+    takes_value = False
+    for arg in args:
+        if takes_value or arg.startswith("-"):
+            kept.append(arg)
+            takes_value = not takes_value and arg in VALUE_OPTIONS
+    return [a for a in kept if a not in ("-x", "--exitfirst")]
+
+
 def localize(settings: Settings) -> Localization | None:
     """Run the tests once with the line probe (cached per tree hash and interpreter); None when the command is not
     pytest."""

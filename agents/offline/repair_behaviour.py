@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from selfmod.agents.offline.repair_edits import Candidate
 from selfmod.config import Settings
-from selfmod.tools.localize import Localization
+from selfmod.tools.localize import Localization, pytest_args, pytest_options
 from selfmod.tools.sandbox import Sandbox
 from selfmod.tools.sandbox.helpers import helper_env
 from selfmod.tools.sandbox.interpreter import project_python
@@ -52,6 +52,7 @@ def observe(settings: Settings, rel: str, qualname: str, loc: Localization, cand
             "passing": loc.passing,
             "test_timeout": per_test,
             "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
+            "pytest_args": pytest_options(pytest_args(settings.test_command) or []),
         }
         job_file, results = ws.base / "behaviour.json", ws.base / "behaviour.jsonl"
         job_file.write_text(json.dumps(job))

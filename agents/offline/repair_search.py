@@ -20,7 +20,7 @@ from selfmod.agents.offline.repair_richer import RICHER_OPERATORS, coordinated
 from selfmod.config import Settings
 from selfmod.tools.code.code_index import index_source
 from selfmod.tools.code.source_text import read_source
-from selfmod.tools.localize import Localization
+from selfmod.tools.localize import Localization, pytest_args, pytest_options
 from selfmod.tools.sandbox import Sandbox
 from selfmod.tools.sandbox.helpers import WORKER_MODULE, helper_env
 from selfmod.tools.sandbox.interpreter import project_python
@@ -128,6 +128,7 @@ class Validator:
                 "stop_after": budget.stop_after,
                 "max_plausible": budget.max_plausible,
                 "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
+                "pytest_args": pytest_options(pytest_args(self.settings.test_command) or []),
             }
             job_file, results = ws.base / "job.json", ws.base / "results.jsonl"
             job_file.write_text(json.dumps(job))
