@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test lint format types ci demo bench bench-sandbox
+.PHONY: dev test lint format types ci demo bench bench-sandbox bench-realbugs bench-sandbox
 
 dev:
 	python3 -m venv $(VENV)
@@ -33,3 +33,8 @@ bench:
 
 bench-sandbox:
 	$(VENV)/bin/python bench/sandbox/run.py --json bench/sandbox/results.json
+
+# REPOS: the folder holding the projects' git repositories (owner+name/repo as fetched, or plain clones)
+REPOS ?= /work/.mirror
+bench-realbugs:
+	cd /tmp && $(CURDIR)/$(PY) $(CURDIR)/bench/realbugs/run.py --repos $(REPOS) --json $(CURDIR)/bench/realbugs/results.json
