@@ -219,3 +219,15 @@ def test_worker_outcomes_come_from_pytests_reports(
     verdicts = Validator(settings).validate("shapes.py", "area", [bad, good], loc, time.time() + 60, Budget(), failing)
     assert verdicts.plausible == ([good] if fixable else [])
     assert verdicts.rows and all(row["verdict"] in ("failed", "ok") for row in verdicts.rows)
+
+
+def test_a_worker_that_validates_nothing_says_why(calc_project: Path, fast: list[str]) -> None:
+    settings = Settings(project_root=calc_project, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    site = make_site(calc_project, "calc.py", "mean")
+    assert site is not None
+    cands = rank(site, loc, "calc.py", set())[:3]
+    verdicts = Validator(settings).validate("calc.py", "no_such_function", cands, loc, time.time() + 60, Budget())
+    assert verdicts.rows == [] and verdicts.plausible == []
+    assert "no_such_function" in verdicts.error

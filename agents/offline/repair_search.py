@@ -24,6 +24,7 @@ from selfmod.tools.localize import Localization, pytest_args, pytest_options
 from selfmod.tools.sandbox import Sandbox
 from selfmod.tools.sandbox.helpers import WORKER_MODULE, helper_env
 from selfmod.tools.sandbox.interpreter import project_python
+from selfmod.tools.sandbox.runner import ProcessResult
 
 Progress = Callable[[int, int], None]
 __all__ = ["Budget", "SearchResult", "Validator", "make_site", "pairs", "rank", "search"]
@@ -42,6 +43,7 @@ class SearchResult:
     ranked: int = 0
     budget_seconds: float = 0.0
     cut: list[str] = field(default_factory=list)
+    worker_error: str = ""
 
     def tried(self) -> str:
         """What the search did, and which phases the budget cut short (for the `no_fix` message)."""
@@ -49,6 +51,8 @@ class SearchResult:
             f"{self.generated} candidate(s) generated, {self.ranked} ranked, {self.validated} validated "
             f"in {self.seconds:.1f} s"
         )
+        if self.worker_error:
+            done += f"; the validation worker reported: {self.worker_error}"
         if not self.cut:
             return done
         return f"{done}; the {self.budget_seconds:g} s budget ran out during {' and '.join(self.cut)}"
@@ -78,6 +82,7 @@ class Verdicts:
     plausible: list[Candidate]
     rows: list[dict[str, Any]]
     loop_seconds: float = 0.0
+    error: str = ""
 
     @property
     def timeouts(self) -> int:
@@ -135,8 +140,10 @@ class Validator:
             results.touch()
             command = [project_python(self.settings), "-m", WORKER_MODULE, str(job_file), str(results)]
             timeout = max(5.0, deadline - time.time() + 30)
+            ran: list[ProcessResult] = []
             worker = threading.Thread(
-                target=sandbox.execute, args=(ws, command, helper_env(ws.env)), kwargs={"timeout": timeout}, daemon=True
+                target=lambda: ran.append(sandbox.execute(ws, command, helper_env(ws.env), timeout=timeout)),
+                daemon=True,
             )
             worker.start()
             while worker.is_alive():
@@ -146,7 +153,17 @@ class Validator:
             verdicts = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
         rows = [v for v in verdicts if "id" in v]
         loop = next((float(v["loop_seconds"]) for v in verdicts if v.get("done")), 0.0)
-        return Verdicts([cands[v["id"]] for v in rows if v["ok"]], rows, loop)
+        error = "" if rows else _worker_error(verdicts, ran[0] if ran else None)
+        return Verdicts([cands[v["id"]] for v in rows if v["ok"]], rows, loop, error)
+
+
+def _worker_error(verdicts: list[dict[str, Any]], ran: ProcessResult | None) -> str:
+    """Why the worker validated nothing: its own fatal line, else the last lines of its output."""
+    fatal = next((str(v["fatal"]) for v in verdicts if v.get("fatal")), "")
+    if fatal or ran is None:
+        return fatal or "it did not run"
+    lines = [line for line in ran.output.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-3:])[-400:] or f"exit code {ran.exit_code}"
 
 
 def relevant_failing(loc: Localization, rel: str, start: int, end: int) -> list[str]:
@@ -208,6 +225,7 @@ def search(
         result.plausible += verdicts.plausible
         result.validated += len(verdicts.rows)
         result.timeouts += verdicts.timeouts
+        result.worker_error = result.worker_error or verdicts.error
         if len(verdicts.rows) < len(pool) and time.time() >= clock.deadline:
             clock.mark_cut("validation")
         if result.plausible or result.validated >= budget.candidates or time.time() >= clock.deadline:

@@ -69,19 +69,7 @@ def rollback(settings: Settings, audit: AuditLog, audit_id: str, force: bool = F
             )
         original = backup.read_bytes()
         before_text = path.read_bytes().decode("utf-8", errors="replace") if path.exists() else ""
-        reason = is_disabled(settings)
-        if reason:
-            audit.append(
-                AuditRecord(
-                    id=new_audit_id(),
-                    timestamp="",
-                    status="disabled",
-                    file=target.file,
-                    related_id=audit_id,
-                    message=f"not rolled back: {reason}",
-                )
-            )
-            raise ApplyError(f"not rolled back: {reason}")
+        _refuse_when_disabled(settings, audit, target)
         atomic_write_bytes(path, original)
         commit = None
         if target.commit and is_repo(root):
@@ -105,6 +93,23 @@ def rollback(settings: Settings, audit: AuditLog, audit_id: str, force: bool = F
         )
 
 
+def _refuse_when_disabled(settings: Settings, audit: AuditLog, target: AuditRecord) -> None:
+    """With the kill switch on, record the refusal and stop before anything is written."""
+    reason = is_disabled(settings)
+    if reason:
+        audit.append(
+            AuditRecord(
+                id=new_audit_id(),
+                timestamp="",
+                status="disabled",
+                file=target.file,
+                related_id=target.id,
+                message=f"not rolled back: {reason}",
+            )
+        )
+        raise ApplyError(f"not rolled back: {reason}")
+
+
 def _rollback_many(settings: Settings, audit: AuditLog, target: AuditRecord, force: bool) -> AuditRecord:
     """Restore every file of a change that spans several files, all of them or none."""
     where = f"audit record {target.id}"
@@ -126,19 +131,7 @@ def _rollback_many(settings: Settings, audit: AuditLog, target: AuditRecord, for
                 "(use --force to overwrite)"
             )
         restore.append((change, path, backup.read_bytes(), current))
-    reason = is_disabled(settings)
-    if reason:
-        audit.append(
-            AuditRecord(
-                id=new_audit_id(),
-                timestamp="",
-                status="disabled",
-                file=target.file,
-                related_id=target.id,
-                message=f"not rolled back: {reason}",
-            )
-        )
-        raise ApplyError(f"not rolled back: {reason}")
+    _refuse_when_disabled(settings, audit, target)
     done: list[tuple[Path, bytes | None]] = []
     try:
         for _, path, original, current in restore:
