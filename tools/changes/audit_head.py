@@ -177,7 +177,8 @@ def mismatch(anchor: Anchor, hashes: list[str]) -> str | None:
         return str(exc)
     count = len(hashes)
     if head is None:
-        if count and isinstance(anchor, FileAnchor):
+        # One record and no head yet is a crash between the first append and its head, like "one ahead" below.
+        if count > 1 and isinstance(anchor, FileAnchor):
             return f"{anchor.name} is missing but the log holds {count} record(s) (deleted, or the log is forged)"
         return None
     hint = ""
