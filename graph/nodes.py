@@ -27,13 +27,14 @@ from selfmod.models import (
     TestRun,
     Verdict,
 )
-from selfmod.protocols import BugExtractor, Patcher, Reviewer, TestRunner
+from selfmod.protocols import BugExtractor, Patcher, Prefetching, Reviewer, TestRunner
 from selfmod.tools.changes.apply import unified_diff
 from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.code.code_index import Resolution
 from selfmod.tools.code.context import extract_code_block
 from selfmod.tools.code.source_text import read_source
 from selfmod.tools.sandbox import failure_reason
+from selfmod.tools.timings import add_durations, collect, phase
 
 Update = dict[str, Any]
 
@@ -62,24 +63,21 @@ def _usage_update(state: SelfmodState, usage: dict[str, int]) -> Update:
     return {"item_usage": add_usage(state.get("item_usage"), usage), "token_usage": usage}
 
 
-def _timed(state: SelfmodState, stage: str, started: float, clock: Callable[[], float]) -> dict[str, float]:
-    durations = dict(state.get("durations") or {})
-    durations[stage] = round(durations.get(stage, 0.0) + clock() - started, 3)
-    return durations
-
-
 F = TypeVar("F", bound=Callable[..., Update])
 
 
 def guarded(node: F) -> F:
-    """Turn a selfmod error or an I/O error inside a reflection's node into an `error` outcome for that reflection."""
+    """Turn a selfmod error or an I/O error inside a reflection's node into an `error` outcome for that reflection;
+    add the node's time and its phases' (`tools/timings.py`) to the reflection's `durations`."""
 
     @functools.wraps(node)
     def run(self: ItemNodes, state: SelfmodState) -> Update:
-        try:
-            return node(self, state)
-        except (SelfmodError, OSError) as exc:
-            return {"outcome": "error", "message": f"{type(exc).__name__}: {exc}"}
+        with collect() as spent, phase(node.__name__):
+            try:
+                update = node(self, state)
+            except (SelfmodError, OSError) as exc:
+                update = {"outcome": "error", "message": f"{type(exc).__name__}: {exc}"}
+        return {**update, "durations": add_durations(state.get("durations"), spent)}
 
     return cast(F, run)
 
@@ -107,7 +105,6 @@ class ItemNodes:
 
     @guarded
     def extract_bug(self, state: SelfmodState) -> Update:
-        started = self.deps.clock()
         if self._out_of_time(state):
             return {"outcome": "error", "message": "run time budget used up; left for the next run"}
         reflection = Reflection.model_validate(state["item"]["reflection"])  # type: ignore[index]
@@ -115,10 +112,7 @@ class ItemNodes:
             found = self.deps.extractor.extract(reflection)
         except LLMError as exc:
             return {"outcome": "error", "message": str(exc), **_usage_update(state, exc.usage)}
-        update: Update = {
-            **_usage_update(state, found.usage.as_dict()),
-            "durations": _timed(state, "extract", started, self.deps.clock),
-        }
+        update: Update = _usage_update(state, found.usage.as_dict())
         update["bug"] = found.report.model_dump(mode="json") if found.report else None
         if found.status != "found":
             update.update(outcome=found.status, message=found.message)
@@ -136,11 +130,12 @@ class ItemNodes:
             return {"outcome": "unlocatable", "message": str(exc)}
         if isinstance(found, Resolution):
             return {"outcome": "unlocatable", "message": found.reason}
+        if isinstance(self.deps.tester, Prefetching):
+            self.deps.tester.prefetch()
         return {"context": found.context.model_dump(mode="json")}
 
     @guarded
     def write_patch(self, state: SelfmodState) -> Update:
-        started = self.deps.clock()
         attempts = int(state.get("attempts") or 0) + 1
         if self._out_of_time(state):
             return {"outcome": "error", "attempts": attempts - 1, "message": "run time budget used up"}
@@ -159,7 +154,6 @@ class ItemNodes:
             "verdict": None,
             "test_run": None,
             "runners_up": made.runners_up,
-            "durations": _timed(state, "write", started, self.deps.clock),
             **_usage_update(state, made.usage.as_dict()),
         }
 
@@ -191,7 +185,6 @@ class ItemNodes:
 
     @guarded
     def test_patch(self, state: SelfmodState) -> Update:
-        started = self.deps.clock()
         context = CodeContext.model_validate(state["context"])
         if state.get("edited"):
             run = self.deps.tester.evaluate_many(tested_texts(state["edited"] or {}))
@@ -200,10 +193,7 @@ class ItemNodes:
                 self.sandbox_tool.invoke({"file": context.file, "new_text": state["new_text"]})
             )
         attempts = int(state.get("attempts") or 0)
-        update: Update = {
-            "test_run": run.model_dump(mode="json"),
-            "durations": _timed(state, "test", started, self.deps.clock),
-        }
+        update: Update = {"test_run": run.model_dump(mode="json")}
         if run.success:
             return {**update, "outcome": "tested"}
         if run.tampering:
@@ -234,6 +224,7 @@ class ItemNodes:
             "audit_id": audit_id,
             "message": state.get("message") or "",
             "token_usage": dict(state.get("item_usage") or {}),
+            "durations": dict(state.get("durations") or {}),
         }
         return {"results": [result]}
 

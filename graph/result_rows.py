@@ -9,7 +9,17 @@ from selfmod.graph.state import Result
 from selfmod.models import AuditRecord
 from selfmod.tools.changes.audit import HANDLED_STATUSES
 
-RESULT_KEYS = ("reflection_id", "status", "file", "function", "attempts", "audit_id", "message", "token_usage")
+RESULT_KEYS = (
+    "reflection_id",
+    "status",
+    "file",
+    "function",
+    "attempts",
+    "audit_id",
+    "message",
+    "token_usage",
+    "durations",
+)
 """The keys of the JSON contract (README "Command line"), in the order they are printed."""
 
 

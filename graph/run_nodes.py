@@ -152,6 +152,7 @@ class RunNodes:
                     audit_id=record.id,
                     message=ALREADY_APPLIED if record.status == "already_applied" else record.message,
                     token_usage=base.token_usage,
+                    durations=base.durations,
                 )
             )
         return {"results": results}

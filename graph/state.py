@@ -31,6 +31,7 @@ class Result(TypedDict, total=False):
     audit_id: str | None
     message: str
     token_usage: dict[str, int]
+    durations: dict[str, float]
 
 
 class SelfmodInput(TypedDict, total=False):

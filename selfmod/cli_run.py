@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -95,6 +96,7 @@ def report(values: dict[str, Any], thread_id: str, as_json: bool, console: Conso
             "warnings": values.get("warnings") or [],
             "awaiting": values.get("awaiting") or [],
             "isolation": values.get("isolation"),
+            "seconds": values.get("seconds"),
         }
         sys.stdout.write(json.dumps(payload) + "\n")
         return
@@ -131,6 +133,7 @@ def execute(
     console: Console,
 ) -> None:
     """Build the graph on the project's checkpointer and drive it; shared by `run` and `resume`."""
+    started = time.perf_counter()
     thread = thread_id or uuid.uuid4().hex
     if resume and not has_checkpoints(settings):
         raise InputError(f"no run with thread id {thread!r} in {settings.state_dir}")
@@ -159,7 +162,8 @@ def execute(
                 values = drive(graph, start, config, None, on_update, settings)
             if decide is not None and values["awaiting"]:
                 values = drive(graph, Command(resume=decide(values["awaiting"])), config, decide, view.update, settings)
-    report({**values, "isolation": isolation}, thread, as_json, console)
+    seconds = round(time.perf_counter() - started, 3)
+    report({**values, "isolation": isolation, "seconds": seconds}, thread, as_json, console)
 
 
 def _resume_payload(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from selfmod.models import BugReport, CodeContext, EditsProposal, PatchProposal, Reflection, TestRun, Verdict
 
@@ -83,3 +83,10 @@ class TestRunner(Protocol):
     def evaluate_many(self, patched: dict[str, str]) -> TestRun:
         """Test several patched files together (relative path -> text)."""
         ...
+
+
+@runtime_checkable
+class Prefetching(Protocol):
+    """A test runner that can start what its first evaluation needs (the unpatched baseline) in the background."""
+
+    def prefetch(self) -> None: ...

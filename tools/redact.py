@@ -37,18 +37,26 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     """The text with secret values, token-shaped strings and `NAME=secret` assignments replaced."""
-    for value in secret_values(environ):
+    return _redact(text, secret_values(environ))
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for value in secrets:
         text = text.replace(value, REDACTED)
     text = _TOKEN_PATTERNS.sub(REDACTED, text)
     return _ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}{REDACTED}", text)
 
 
 def redact_data(data: Any, environ: Mapping[str, str] | None = None) -> Any:
-    """`redact` applied to every string inside nested dicts and lists."""
+    """`redact` applied to every string inside nested dicts and lists (the environment is read once)."""
+    return _redact_data(data, secret_values(environ))
+
+
+def _redact_data(data: Any, secrets: list[str]) -> Any:
     if isinstance(data, str):
-        return redact(data, environ)
+        return _redact(data, secrets)
     if isinstance(data, dict):
-        return {k: redact_data(v, environ) for k, v in data.items()}
+        return {k: _redact_data(v, secrets) for k, v in data.items()}
     if isinstance(data, list):
-        return [redact_data(v, environ) for v in data]
+        return [_redact_data(v, secrets) for v in data]
     return data

@@ -18,6 +18,7 @@ from selfmod.models import BugReport, CodeContext, PatchProposal
 from selfmod.protocols import Proposal
 from selfmod.tools.llm_tools import propose_code_patch
 from selfmod.tools.localize import Localization, localize, no_failing_test_message
+from selfmod.tools.timings import phase
 
 
 @dataclass
@@ -41,17 +42,26 @@ class OfflinePatcher:
 
     def propose(self, bug: BugReport, context: CodeContext, feedback: str) -> Proposal:
         memory = self._memory.setdefault((context.file, context.qualified_name), _Memory())
-        loc = localize(self.settings)
+        with phase("localize"):
+            loc = localize(self.settings)
         if loc is None:
             raise LLMOutputError("offline repair needs a pytest test command (set test_command in [tool.selfmod])")
         if not loc.failing:
             raise LLMOutputError(no_failing_test_message(loc))
         if not memory.plausible:
-            memory.last = self._search(context, loc, memory.tried)
+            with phase("search"):
+                memory.last = self._search(context, loc, memory.tried)
             site = make_site(self.settings.project_root, context.file, context.qualified_name)
-            memory.plausible, memory.refused = decide(
-                self.settings, site, context.file, context.qualified_name, loc, memory.last.plausible
-            )
+            with phase("beyond_tests"):
+                memory.plausible, memory.refused = decide(
+                    self.settings,
+                    site,
+                    context.file,
+                    context.qualified_name,
+                    loc,
+                    memory.last.plausible,
+                    memory.last.observations,
+                )
         if not memory.plausible and memory.refused:
             raise unconvincing(memory.refused)
         if not memory.plausible:
@@ -80,7 +90,7 @@ class OfflinePatcher:
 
     def _search(self, context: CodeContext, loc: Localization, tried: set[str]) -> SearchResult:
         if not self.show_progress:
-            return search(self.settings, context.file, context.qualified_name, loc, tried, self.budget)
+            return search(self.settings, context.file, context.qualified_name, loc, tried, self.budget, None, True)
         columns = (TextColumn("repairing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task(context.qualified_name, total=None)
@@ -88,7 +98,7 @@ class OfflinePatcher:
             def update(phase: str, done: int, total: int | None) -> None:
                 bar.update(task, description=f"{context.qualified_name}: {phase}", completed=done, total=total)
 
-            return search(self.settings, context.file, context.qualified_name, loc, tried, self.budget, update)
+            return search(self.settings, context.file, context.qualified_name, loc, tried, self.budget, update, True)
 
 
 def _summary(cand: Candidate, original: str) -> dict[str, object]:

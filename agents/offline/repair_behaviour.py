@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from selfmod.agents.offline.repair_edits import Candidate
 from selfmod.config import Settings
@@ -38,29 +40,44 @@ class Observations:
     """Why the check could not run, or an empty string."""
 
 
+def behaviour_job(settings: Settings, loc: Localization) -> dict[str, Any]:
+    """The behaviour check's job without its candidates: which tests to record from and their time limit."""
+    per_test = min(2.0, 1.0 + 10 * max((loc.expected_seconds(t) for t in loc.passing), default=0.01))
+    return {
+        "failing": loc.failing,
+        "passing": loc.passing,
+        "test_timeout": per_test,
+        "pytest_args": pytest_options(pytest_args(settings.test_command) or []),
+    }
+
+
 def observe(settings: Settings, rel: str, qualname: str, loc: Localization, cands: list[Candidate]) -> Observations:
-    """Run the behaviour check for `cands` (already plausible) of `qualname` in `rel`."""
+    """Run the behaviour check for `cands` (already plausible) of `qualname` in `rel` in a sandbox of its own."""
     if not cands:
         return Observations()
     sandbox = Sandbox(settings)
-    per_test = min(2.0, 1.0 + 10 * max((loc.expected_seconds(t) for t in loc.passing), default=0.01))
     with sandbox.workspace() as ws:
         job = {
+            **behaviour_job(settings, loc),
             "file": rel,
             "qualname": qualname,
-            "failing": loc.failing,
-            "passing": loc.passing,
-            "test_timeout": per_test,
             "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
-            "pytest_args": pytest_options(pytest_args(settings.test_command) or []),
         }
         job_file, results = ws.base / "behaviour.json", ws.base / "behaviour.jsonl"
         job_file.write_text(json.dumps(job))
         command = [project_python(settings), "-m", BEHAVIOUR_MODULE, str(job_file), str(results)]
-        timeout = WALL_SECONDS + 8 * len(cands)
-        run = sandbox.execute(ws, command, helper_env(ws.env), timeout=timeout)
-        lines = results.read_text().splitlines() if results.exists() else []
-    return _parse(lines, run.exit_code)
+        run = sandbox.execute(ws, command, helper_env(ws.env), timeout=check_seconds(len(cands)))
+        return read_observations(results, run.exit_code)
+
+
+def check_seconds(candidates: int) -> float:
+    """The wall-time bound of a behaviour check of that many candidates."""
+    return WALL_SECONDS + 8 * candidates
+
+
+def read_observations(results: Path, exit_code: int | None) -> Observations:
+    """The observations a behaviour check wrote to `results` (a problem when it wrote none)."""
+    return _parse(results.read_text().splitlines() if results.exists() else [], exit_code)
 
 
 def _parse(lines: list[str], exit_code: int | None) -> Observations:

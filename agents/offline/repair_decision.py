@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from selfmod.agents.offline.repair_behaviour import observe
+from selfmod.agents.offline.repair_behaviour import Observations, observe
 from selfmod.agents.offline.repair_choice import choose
 from selfmod.agents.offline.repair_edits import Candidate, Site
 from selfmod.agents.offline.repair_overfit import judge_all
@@ -13,13 +13,21 @@ from selfmod.tools.localize import Localization
 
 
 def decide(
-    settings: Settings, site: Site | None, rel: str, qualname: str, loc: Localization, plausible: list[Candidate]
+    settings: Settings,
+    site: Site | None,
+    rel: str,
+    qualname: str,
+    loc: Localization,
+    plausible: list[Candidate],
+    seen: Observations | None = None,
 ) -> tuple[list[Candidate], list[Candidate]]:
     """(convincing candidates best first, refused ones best first); each candidate's `extra["judgement"]` says
-    what the check beyond the tests found (when the check cannot run, nothing is refused and it says why)."""
+    what the check beyond the tests found (when the check cannot run, nothing is refused and it says why).
+    `seen` is the behaviour check of exactly `plausible` when it was already run; else it runs here."""
     if site is None or not plausible:
         return choose(site, plausible), []
-    seen = observe(settings, rel, qualname, loc, plausible)
+    if seen is None:
+        seen = observe(settings, rel, qualname, loc, plausible)
     if seen.problem:
         for cand in plausible:
             cand.extra["judgement"] = f"was not checked ({seen.problem})"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from selfmod.agents.offline.repair_behaviour import Observations, behaviour_job, check_seconds, read_observations
 from selfmod.agents.offline.repair_budget import Budget, PhaseClock, PhaseProgress
 from selfmod.agents.offline.repair_edits import Candidate, Site
 from selfmod.agents.offline.repair_ranking import build_ranked, generate, pairs, rank, suspicion
@@ -25,6 +26,7 @@ from selfmod.tools.sandbox import Sandbox
 from selfmod.tools.sandbox.helpers import WORKER_MODULE, helper_env
 from selfmod.tools.sandbox.interpreter import project_python
 from selfmod.tools.sandbox.runner import ProcessResult
+from selfmod.tools.timings import phase, record
 
 Progress = Callable[[int, int], None]
 __all__ = ["Budget", "SearchResult", "Validator", "make_site", "pairs", "rank", "search"]
@@ -44,6 +46,8 @@ class SearchResult:
     budget_seconds: float = 0.0
     cut: list[str] = field(default_factory=list)
     worker_error: str = ""
+    observations: Observations | None = None
+    """The behaviour check of `plausible` (in order), done by the worker that found them; None when not done."""
 
     def tried(self) -> str:
         """What the search did, and which phases the budget cut short (for the `no_fix` message)."""
@@ -83,6 +87,8 @@ class Verdicts:
     rows: list[dict[str, Any]]
     loop_seconds: float = 0.0
     error: str = ""
+    observations: Observations | None = None
+    """The behaviour check of `plausible` when the job asked the worker for it."""
 
     @property
     def timeouts(self) -> int:
@@ -114,9 +120,11 @@ class Validator:
         deadline: float,
         budget: Budget,
         failing: list[str] | None = None,
+        behaviour: dict[str, Any] | None = None,
     ) -> Verdicts:
         """Validate candidates in order until the budget or the stop rule ends it; `failing` narrows the tests
-        a candidate must turn green (default: every failing test)."""
+        a candidate must turn green (default: every failing test). With a `behaviour` job (`behaviour_job`) the
+        worker also runs the behaviour check of the plausible candidates it found, before it exits."""
         if not cands or time.time() >= deadline:
             return Verdicts([], [])
         failing = failing or loc.failing
@@ -135,26 +143,35 @@ class Validator:
                 "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
                 "pytest_args": pytest_options(pytest_args(self.settings.test_command) or []),
             }
-            job_file, results = ws.base / "job.json", ws.base / "results.jsonl"
+            job_file, results, observed = ws.base / "job.json", ws.base / "results.jsonl", ws.base / "behaviour.jsonl"
+            timeout = max(5.0, deadline - time.time() + 30)
+            if behaviour is not None:
+                job["behaviour"] = {**behaviour, "results": str(observed)}
+                timeout += check_seconds(budget.max_plausible)
             job_file.write_text(json.dumps(job))
             results.touch()
             command = [project_python(self.settings), "-m", WORKER_MODULE, str(job_file), str(results)]
-            timeout = max(5.0, deadline - time.time() + 30)
             ran: list[ProcessResult] = []
             worker = threading.Thread(
                 target=lambda: ran.append(sandbox.execute(ws, command, helper_env(ws.env), timeout=timeout)),
                 daemon=True,
             )
-            worker.start()
-            while worker.is_alive():
-                worker.join(0.1)
-                if self.progress:
-                    self.progress(results.read_bytes().count(b"\n"), len(cands))
+            with phase("worker"):
+                worker.start()
+                while worker.is_alive():
+                    worker.join(0.1)
+                    if self.progress:
+                        self.progress(results.read_bytes().count(b"\n"), len(cands))
             verdicts = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
-        rows = [v for v in verdicts if "id" in v]
+            rows = [v for v in verdicts if "id" in v]
+            plausible = [cands[v["id"]] for v in rows if v["ok"]]
+            seen = None
+            if behaviour is not None and plausible:
+                seen = read_observations(observed, ran[0].exit_code if ran else None)
         loop = next((float(v["loop_seconds"]) for v in verdicts if v.get("done")), 0.0)
+        record("worker_candidates", loop)
         error = "" if rows else _worker_error(verdicts, ran[0] if ran else None)
-        return Verdicts([cands[v["id"]] for v in rows if v["ok"]], rows, loop, error)
+        return Verdicts(plausible, rows, loop, error, seen)
 
 
 def _worker_error(verdicts: list[dict[str, Any]], ran: ProcessResult | None) -> str:
@@ -197,11 +214,13 @@ def search(
     exclude: set[str],
     budget: Budget,
     progress: PhaseProgress | None = None,
+    check_behaviour: bool = False,
 ) -> SearchResult:
     """Find plausible repairs of `qualname` in `rel`: single edits first, then pairs on the top lines, then richer
     edits (changed argument lists, wrapped and unwrapped expressions, loop bounds, new statements, one edit at
-    every occurrence). Every
-    phase stops at its share of `budget.seconds`; the result says which ones the budget cut short."""
+    every occurrence). Every phase stops at its share of `budget.seconds`; the result says which ones the budget
+    cut short. With `check_behaviour` the worker that finds the plausible candidates also runs them beyond the
+    tests (`SearchResult.observations`)."""
     clock = PhaseClock(budget.seconds)
     result = SearchResult(budget_seconds=budget.seconds)
     site = make_site(settings.project_root, rel, qualname)
@@ -213,15 +232,18 @@ def search(
     result.ranked = len(singles)
     validator = Validator(settings, (lambda done, total: progress("validation", done, total)) if progress else None)
     failing = relevant_failing(loc, rel, site.symbol.start, site.symbol.end)
-    for phase in ("singles", "pairs", "richer"):
-        if phase == "singles":
+    behaviour = behaviour_job(settings, loc) if check_behaviour else None
+    for stage in ("singles", "pairs", "richer"):
+        if stage == "singles":
             pool = singles
-        elif phase == "pairs":
+        elif stage == "pairs":
             pool = pairs(site, singles, loc, rel, budget, clock, progress)
         else:
             pool = richer(site, raw, loc, rel, {*exclude, *(c.key for c in singles)}, budget, clock)
         pool = pool[: max(0, budget.candidates - result.validated)]
-        verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing)
+        verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing, behaviour)
+        if not result.plausible:
+            result.observations = verdicts.observations
         result.plausible += verdicts.plausible
         result.validated += len(verdicts.rows)
         result.timeouts += verdicts.timeouts

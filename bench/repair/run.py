@@ -3,7 +3,8 @@
     python bench/repair/run.py [--only NN] [--json results.json]
 
 Per program: copy it (without its held-out tests and reference fix) to a temp project, run the whole graph
-offline with auto-approval, then run the held-out tests against the applied fix (overfitting check). Then, in
+offline through the CLI (`selfmod run --yes --json`, a fresh process as a user runs it), then run the held-out
+tests against the applied fix (overfitting check); the time of each run is split into phases from its JSON. Then, in
 the same run: validation throughput of the fork-per-candidate worker versus a fresh `pytest` process per
 candidate, and the cost of a candidate that hangs.
 """
@@ -23,18 +24,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from selfmod.agents.offline.offline_extractor import OfflineExtractor
-from selfmod.agents.offline.offline_patcher import OfflinePatcher
 from selfmod.agents.offline.repair_edits import Candidate
 from selfmod.agents.offline.repair_search import Budget, Validator, make_site, rank
 from selfmod.config import Settings
-from selfmod.graph.build import build_graph
 from selfmod.tools.localize import localize
 
 PROGRAMS = Path(__file__).parent / "programs"
 FAST = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 THROUGHPUT_CANDIDATES = 300
 FRESH_SAMPLE = 15
+FRESH_TIMEOUT = 10.0
 
 
 def prepare(program: Path, dest: Path) -> dict[str, Any]:
@@ -48,38 +47,70 @@ def settings_for(root: Path) -> Settings:
     return Settings(project_root=root, env_passthrough=[FAST], auto_approve=True, git_commit=False)
 
 
+PHASES = ("startup", "extract", "localize", "generate", "worker_start", "candidates", "beyond_tests", "confirm",
+          "graph_rest")  # fmt: skip
+"""Where one `selfmod run` spends its wall time (see `phases`)."""
+
+
+def phases(wall: float, run_seconds: float, d: dict[str, float]) -> dict[str, float]:
+    """Split one run's wall time into PHASES from its `--json` durations (node and phase seconds)."""
+    nodes = sum(d.get(n, 0.0) for n in ("extract_bug", "locate", "write_patch", "review_patch", "test_patch"))
+    split = {
+        "startup": wall - run_seconds,  # interpreter start and imports, until the CLI builds the graph
+        "extract": d.get("extract_bug", 0.0) + d.get("locate", 0.0),
+        "localize": d.get("localize", 0.0),  # the probe run that localises and lists failing tests
+        "generate": d.get("search", 0.0) - d.get("worker", 0.0),  # candidate generation and ranking
+        "worker_start": d.get("worker", 0.0) - d.get("worker_candidates", 0.0),
+        "candidates": d.get("worker_candidates", 0.0),  # the fork worker's loop (and its behaviour check)
+        "beyond_tests": d.get("beyond_tests", 0.0),
+        "confirm": d.get("test_patch", 0.0),  # the sandbox test run of the chosen patch
+        "graph_rest": run_seconds - nodes,  # graph build, triage, checkpoints, apply, audit, traces
+    }
+    return {k: round(max(0.0, v), 3) for k, v in split.items()}
+
+
 def repair(program: Path, workdir: Path) -> dict[str, Any]:
-    """The whole graph on one program, then the held-out tests."""
+    """The whole graph on one program through the CLI (`selfmod run --yes --json`), then the held-out tests."""
     root = workdir / program.name
     meta = prepare(program, root)
-    settings = settings_for(root)
-    patcher = OfflinePatcher(settings, show_progress=False)
-    graph = build_graph(model=None, settings=settings, extractor=OfflineExtractor(settings), patcher=patcher)
+    command = [sys.executable, "-m", "selfmod", "run", "--project", str(root), "--yes", "--json"]
     started = time.perf_counter()
-    out = graph.invoke({}, {"recursion_limit": 500})
-    seconds = time.perf_counter() - started
-    [result] = out["results"]
+    proc = subprocess.run(command, cwd=workdir, capture_output=True, text=True, env={**os.environ, FAST: "1"})
+    wall = time.perf_counter() - started
+    try:
+        out = json.loads(proc.stdout)
+        [result] = out["results"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"{program.name}: selfmod run gave no result ({exc}): {proc.stderr[-2000:]}") from exc
     row: dict[str, Any] = {
         "program": program.name,
         "class": meta["defect_class"],
         "expected": meta["function"],
         "status": result["status"],
         "function": result.get("function"),
-        "seconds": round(seconds, 2),
+        "seconds": round(wall, 2),
+        "phases": phases(wall, float(out.get("seconds") or wall), result.get("durations") or {}),
         "message": (result.get("message") or "")[:120],
     }
     if result["status"] == "applied":
         shutil.copytree(program / "heldout", root / "heldout")
+        row["heldout_pass"] = _pytest_passes(root, ["heldout"])
+    return row
+
+
+def _pytest_passes(root: Path, args: list[str], timeout: float = 60) -> bool:
+    """True when pytest passes on `args` in `root` within `timeout` (a hang is a failure)."""
+    try:
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "heldout"],
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
             cwd=root,
             capture_output=True,
-            text=True,
             env={**os.environ, FAST: "1"},
-            timeout=120,
+            timeout=timeout,
         )
-        row["heldout_pass"] = proc.returncode == 0
-    return row
+    except subprocess.TimeoutExpired:
+        return False
+    return proc.returncode == 0
 
 
 def throughput(program: Path, workdir: Path) -> dict[str, Any]:
@@ -113,13 +144,7 @@ def _fresh_pytest(root: Path, module: str, cands: list[Candidate], tests: list[s
         patched = _patched_file(original, cand)
         (root / module).write_text(patched)
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
-            cwd=root,
-            capture_output=True,
-            env={**os.environ, FAST: "1"},
-            timeout=120,
-        )
+        _pytest_passes(root, ["-x", *tests], timeout=FRESH_TIMEOUT)  # a hanging candidate costs the timeout
         times.append(time.perf_counter() - started)
     (root / module).write_text(original)
     return statistics.median(times)
@@ -150,6 +175,19 @@ def hang_cost(workdir: Path) -> float:
     return float(verdicts.rows[0]["seconds"])
 
 
+def print_phases(rows: list[dict[str, Any]]) -> None:
+    """Per bug and in median: where the time of each `selfmod run` went."""
+    print()
+    print(f"{'program':<24}" + "".join(f"{p:>13}" for p in PHASES) + f"{'total':>8}")
+    for r in rows:
+        print(
+            f"{r['program'][:23]:<24}" + "".join(f"{r['phases'][p]:>13.2f}" for p in PHASES) + f"{r['seconds']:>8.2f}"
+        )
+    medians = [statistics.median(r["phases"][p] for r in rows) for p in PHASES]
+    total = statistics.median(r["seconds"] for r in rows)
+    print(f"{'median':<24}" + "".join(f"{m:>13.2f}" for m in medians) + f"{total:>8.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="run only programs whose name starts with this")
@@ -171,6 +209,7 @@ def main() -> int:
             )
         speed = [throughput(p, work) for p in programs[: args.throughput]]
         hang = hang_cost(work)
+    print_phases(rows)
     fixed = [r for r in rows if r["status"] == "applied"]
     overfit = [r for r in fixed if not r.get("heldout_pass")]
     worker = statistics.median(s["worker_rate"] for s in speed)
@@ -182,6 +221,7 @@ def main() -> int:
         "total": len(rows),
         "fixed_passing_heldout": len(fixed) - len(overfit),
         "median_seconds_per_bug": round(statistics.median(r["seconds"] for r in rows), 2),
+        "median_phase_seconds": {p: round(statistics.median(r["phases"][p] for r in rows), 3) for p in PHASES},
         "worker_candidates_per_second": round(worker, 1),
         "fresh_pytest_candidates_per_second": round(fresh, 2),
         "speedup": round(worker / fresh, 1),
@@ -190,7 +230,7 @@ def main() -> int:
     print()
     print(f"fixed: {len(fixed)}/{len(rows)} ({100 * len(fixed) / len(rows):.0f}%), "
           f"of which pass their held-out tests: {summary['fixed_passing_heldout']}/{len(fixed)}")  # fmt: skip
-    print(f"median time per bug through the whole graph: {summary['median_seconds_per_bug']} s")
+    print(f"median time per bug through the CLI (selfmod run --yes --json): {summary['median_seconds_per_bug']} s")
     print(
         f"validation: {worker:.0f} candidates/s in the fork worker vs {fresh:.2f}/s with a fresh pytest per "
         f"candidate = {worker / fresh:.0f}x (median over {len(speed)} programs, "

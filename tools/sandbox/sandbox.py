@@ -8,7 +8,9 @@ works, else in the process sandbox, and the run says which.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from selfmod.tools.sandbox.results import PLUGIN_DIR, REPORT_NAME, plant_canary,
 from selfmod.tools.sandbox.runner import Confinement, Limits, ProcessResult, child_env, run_isolated
 from selfmod.tools.sandbox.verdict import judge
 from selfmod.tools.sandbox.workspace import clean_stale, copy_project, locked_folder, tree_hash
+from selfmod.tools.timings import phase
 
 
 def selfmod_source_dirs() -> tuple[Path, ...]:
@@ -41,6 +44,17 @@ def selfmod_source_dirs() -> tuple[Path, ...]:
     dirs = {Path(m.__file__).resolve().parent for m in modules if m.__file__}
     dirs |= {Path(m.__file__).parent for m in modules if m.__file__}
     return tuple(sorted(dirs | {PLUGIN_DIR}))
+
+
+_SWEPT: list[bool] = []
+
+
+def _sweep_once() -> None:
+    """Remove what killed runs left behind (workspaces, empty cgroups), once per process."""
+    if not _SWEPT:
+        _SWEPT.append(True)
+        clean_stale()
+        clean_stale_cgroups()
 
 
 def _killed(test: TestCase, timeout: float) -> TestCase:
@@ -65,8 +79,8 @@ class Sandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.root = settings.project_root.resolve()
-        clean_stale()
-        clean_stale_cgroups()
+        self._prefetching: threading.Thread | None = None
+        _sweep_once()
 
     def _is_pytest(self) -> bool:
         return any("pytest" in part for part in self.settings.test_command)
@@ -158,8 +172,24 @@ class Sandbox:
             success=report.done and not counts["failed"] and not counts["error"] and not report.tampering(canary),
         )
 
+    def prefetch(self) -> None:
+        """Start the baseline run in a background thread (while the patch is being written); `baseline` joins it.
+        A failure there is not reported: `baseline` then runs again and raises it."""
+        if self._prefetching is None:
+            self._prefetching = threading.Thread(target=self._baseline_quietly, name="selfmod-baseline")
+            self._prefetching.start()
+
+    def _baseline_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            self._cached_baseline()
+
     def baseline(self) -> TestRun:
         """The unpatched project's test run, cached per tree hash and sandbox backend."""
+        if self._prefetching is not None:
+            self._prefetching.join()
+        return self._cached_baseline()
+
+    def _cached_baseline(self) -> TestRun:
         key = tree_hash(self.root)
         cache = self.settings.state_dir / "baseline" / f"{key}-{self.settings.sandbox}.json"
         if cache.is_file():
@@ -175,13 +205,13 @@ class Sandbox:
 
     def evaluate(self, rel_path: str, new_text: str) -> TestRun:
         """Test the patched text and judge it by the acceptance policy against the baseline."""
-        baseline = self.baseline()
-        reference = None if baseline.timed_out or not baseline.results_found else baseline.duration_s
-        run = self.run({rel_path: new_text}, reference)
-        return judge(run, baseline, self.settings.acceptance)
+        return self.evaluate_many({rel_path: new_text})
 
     def evaluate_many(self, patched: dict[str, str]) -> TestRun:
         """Test several patched texts together (relative path -> text) and judge them against the baseline."""
-        baseline = self.baseline()
+        with phase("baseline"):
+            baseline = self.baseline()
         reference = None if baseline.timed_out or not baseline.results_found else baseline.duration_s
-        return judge(self.run(patched, reference), baseline, self.settings.acceptance)
+        with phase("patched_run"):
+            run = self.run(patched, reference)
+        return judge(run, baseline, self.settings.acceptance)

@@ -211,6 +211,48 @@ def run_inputs(function: FunctionType, inputs: list[dict[str, Any]]) -> list[lis
     return rows
 
 
+def check(session: pytest.Session, job: dict[str, Any], original: FunctionType, results: Path) -> None:
+    """Record the inputs the job's tests pass to `original`, derive more, and write one line per candidate (and
+    one for the original) with its outcome on every input. Runs in the process that collected the tests: this
+    helper's own, or the repair worker's once its candidate loop has ended."""
+    by_id = {item.nodeid: item for item in session.items}
+    items = [(by_id[n], kind) for kind in ("failing", "passing") for n in job[kind] if n in by_id]
+    with open(results, "w", encoding="utf-8") as out:
+        signal.signal(signal.SIGALRM, _alarm)
+        inputs = derive(record(items, original.__code__, float(job.get("test_timeout", 2.0))))
+        out.write(json.dumps({"inputs": [i["origin"] for i in inputs]}) + "\n")
+        out.flush()
+        for cand in [{"id": "original", "source": None}, *job["candidates"]]:
+            rows = _child(original, cand["source"], inputs, results.with_suffix(".child"))
+            out.write(json.dumps({"id": cand["id"], "rows": rows}) + "\n")
+            out.flush()
+
+
+def _child(original: FunctionType, source: str | None, inputs: list[dict[str, Any]], path: Path) -> list[Any]:
+    """Run one candidate on every input in a forked child; a child that runs out of time has no rows."""
+    pid = os.fork()
+    if pid == 0:  # child: never returns
+        try:
+            if source is not None:
+                _install(original, source)
+            path.write_text(json.dumps(run_inputs(original, inputs)))
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + CHILD_SECONDS + 2
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            break
+        time.sleep(0.005)
+    try:
+        rows: list[Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        rows = []
+    path.unlink(missing_ok=True)
+    return rows
+
+
 class BehaviourCheck:
     """Replaces pytest's test loop with the recording and the runs."""
 
@@ -220,48 +262,13 @@ class BehaviourCheck:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        job = self.job
-        by_id = {item.nodeid: item for item in session.items}
-        items = [(by_id[n], kind) for kind in ("failing", "passing") for n in job[kind] if n in by_id]
-        module = _module_for(job["file"])
-        original = _target(module, job["qualname"]) if module else None
-        with open(self.results, "w", encoding="utf-8") as out:
-            if original is None:
-                out.write(json.dumps({"fatal": f"cannot find {job['qualname']}"}) + "\n")
-                return True
-            signal.signal(signal.SIGALRM, _alarm)
-            inputs = derive(record(items, original.__code__, float(job.get("test_timeout", 2.0))))
-            out.write(json.dumps({"inputs": [i["origin"] for i in inputs]}) + "\n")
-            out.flush()
-            for cand in [{"id": "original", "source": None}, *job["candidates"]]:
-                out.write(json.dumps({"id": cand["id"], "rows": self._child(original, cand["source"], inputs)}) + "\n")
-                out.flush()
+        module = _module_for(self.job["file"])
+        original = _target(module, self.job["qualname"]) if module else None
+        if original is None:
+            self.results.write_text(json.dumps({"fatal": f"cannot find {self.job['qualname']}"}) + "\n")
+            return True
+        check(session, self.job, original, self.results)
         return True
-
-    def _child(self, original: FunctionType, source: str | None, inputs: list[dict[str, Any]]) -> list[Any]:
-        """Run one candidate on every input in a forked child; a child that runs out of time has no rows."""
-        path = self.results.with_suffix(".child")
-        pid = os.fork()
-        if pid == 0:  # child: never returns
-            try:
-                if source is not None:
-                    _install(original, source)
-                path.write_text(json.dumps(run_inputs(original, inputs)))
-            finally:
-                os._exit(0)
-        deadline = time.monotonic() + CHILD_SECONDS + 2
-        while os.waitpid(pid, os.WNOHANG) == (0, 0):
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                break
-            time.sleep(0.005)
-        try:
-            rows: list[Any] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            rows = []
-        path.unlink(missing_ok=True)
-        return rows
 
 
 def main(argv: list[str]) -> int:

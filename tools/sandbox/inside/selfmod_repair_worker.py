@@ -118,6 +118,8 @@ class RepairLoop:
     def __init__(self, job: dict[str, Any], results: Path) -> None:
         self.job = job
         self.results = results
+        self.plausible: list[int] = []
+        """Indices of the candidates that passed every test, in the order found."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -137,7 +139,18 @@ class RepairLoop:
             validated = self._loop(original, failing, passing, out)
             done = {"done": True, "validated": validated, "loop_seconds": round(time.monotonic() - started, 4)}
             out.write(json.dumps(done) + "\n")
+        if job.get("behaviour") and self.plausible:
+            self._behaviour(session, original)
         return True
+
+    def _behaviour(self, session: pytest.Session, original: FunctionType) -> None:
+        """The behaviour check of the plausible candidates, in this process (no second pytest start-up); their ids
+        are their positions among the plausible ones."""
+        from selfmod_behaviour import check  # a sibling on PYTHONPATH that imports this module
+
+        sources = [self.job["candidates"][i]["source"] for i in self.plausible]
+        job = {**self.job["behaviour"], "candidates": [{"id": n, "source": s} for n, s in enumerate(sources)]}
+        check(session, job, original, Path(self.job["behaviour"]["results"]))
 
     def _loop(self, original: FunctionType, failing: list[pytest.Item], passing: list[pytest.Item], out: Any) -> int:
         """Screen candidates in batches against the failing tests; confirm each survivor in a fresh child."""
@@ -154,6 +167,8 @@ class RepairLoop:
                 out.write(json.dumps({"id": job["candidates"][cand_index]["id"], **row}) + "\n")
                 validated += 1
                 found += row["ok"]
+                if row["ok"]:
+                    self.plausible.append(cand_index)
             out.flush()
             index = max(i for i, _ in rows) + 1 if rows else index + 1
             if found >= job["max_plausible"]:
