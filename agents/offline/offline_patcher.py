@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from selfmod.agents.offline.repair_decision import decide, unconvincing
 from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.agents.offline.repair_overfit import doubtful
 from selfmod.agents.offline.repair_search import Budget, SearchResult, make_site, search
 from selfmod.config import Settings
 from selfmod.errors import LLMOutputError, NoFixError
@@ -49,19 +50,7 @@ class OfflinePatcher:
         if not loc.failing:
             raise LLMOutputError(no_failing_test_message(loc))
         if not memory.plausible:
-            with phase("search"):
-                memory.last = self._search(context, loc, memory.tried)
-            site = make_site(self.settings.project_root, context.file, context.qualified_name)
-            with phase("beyond_tests"):
-                memory.plausible, memory.refused = decide(
-                    self.settings,
-                    site,
-                    context.file,
-                    context.qualified_name,
-                    loc,
-                    memory.last.plausible,
-                    memory.last.observations,
-                )
+            self._find(memory, context, loc)
         if not memory.plausible and memory.refused:
             raise unconvincing(memory.refused)
         if not memory.plausible:
@@ -87,6 +76,29 @@ class OfflinePatcher:
         propose_code_patch.invoke(proposal.model_dump(mode="json"))  # a tool run in the trace
         others = [*runners_up, *memory.refused]
         return Proposal(proposal, runners_up=[_summary(c, stats.original_source) for c in others])
+
+    def _find(self, memory: _Memory, context: CodeContext, loc: Localization) -> None:
+        """Search, check the plausible candidates beyond the tests, and when the best is doubtful (`doubtful`)
+        search once more past the first search's stop rule and decide among both searches' candidates."""
+        site = make_site(self.settings.project_root, context.file, context.qualified_name)
+        with phase("search"):
+            memory.last = self._search(context, loc, memory.tried)
+        with phase("beyond_tests"):
+            memory.plausible, memory.refused = decide(
+                self.settings, site, context.file, context.qualified_name, loc, memory.last.plausible,
+                memory.last.observations,
+            )  # fmt: skip
+        if not doubtful(memory.plausible, memory.refused):
+            return
+        with phase("search_more"):
+            more = self._search(context, loc, memory.tried | memory.last.validated_keys)
+        if not more.plausible:
+            return
+        memory.last = memory.last.merged(more)
+        with phase("beyond_tests"):
+            memory.plausible, memory.refused = decide(
+                self.settings, site, context.file, context.qualified_name, loc, memory.last.plausible
+            )
 
     def _search(self, context: CodeContext, loc: Localization, tried: set[str]) -> SearchResult:
         if not self.show_progress:

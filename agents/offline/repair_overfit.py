@@ -124,10 +124,31 @@ def judge(original_def: str, cand: Candidate, rows: list[Outcome] | None, seen: 
 
 
 def judge_all(original_def: str, cands: list[Candidate], seen: Observations) -> list[Judgement]:
-    """One judgement per candidate, in order (each also kept in `cand.extra["behaviour"]` for the choice)."""
+    """One judgement per candidate, in order (each also kept in `cand.extra["behaviour"]` for the choice and
+    `cand.extra["checked"]`)."""
     out = []
     for i, cand in enumerate(cands):
         verdict = judge(original_def, cand, seen.candidates.get(i), seen)
         cand.extra["behaviour"] = (verdict.new_failures, verdict.changed)
+        cand.extra["checked"] = verdict.checked
         out.append(verdict)
     return out
+
+
+DOUBT = 0.25
+"""Share of the inputs where the original was not shown wrong on which a fix may change the result before the
+search looks further for one that changes less."""
+
+
+def doubtful(convincing: list[Candidate], refused: list[Candidate]) -> bool:
+    """True when the search should look past its stop rule: every plausible candidate was refused, or the best
+    changes the result on more than DOUBT of the inputs where the original was not shown wrong (a real fix of a
+    crash or of one case rarely does; a patch over the symptom often does)."""
+    if not convincing:
+        return bool(refused)
+    best = convincing[0]
+    behaviour = best.extra.get("behaviour")
+    checked = best.extra.get("checked")
+    if not isinstance(behaviour, tuple) or not isinstance(checked, int) or not checked:
+        return False
+    return behaviour[1] > DOUBT * checked

@@ -48,6 +48,24 @@ class SearchResult:
     worker_error: str = ""
     observations: Observations | None = None
     """The behaviour check of `plausible` (in order), done by the worker that found them; None when not done."""
+    validated_keys: set[str] = field(default_factory=set)
+    """Keys of every candidate validated (a further search excludes them)."""
+
+    def merged(self, more: SearchResult) -> SearchResult:
+        """This search followed by a further one: plausible candidates and costs of both (no observations)."""
+        return SearchResult(
+            plausible=[*self.plausible, *more.plausible],
+            validated=self.validated + more.validated,
+            timeouts=self.timeouts + more.timeouts,
+            seconds=self.seconds + more.seconds,
+            original_source=self.original_source,
+            generated=self.generated,
+            ranked=self.ranked + more.ranked,
+            budget_seconds=self.budget_seconds,
+            cut=sorted({*self.cut, *more.cut}),
+            worker_error=self.worker_error or more.worker_error,
+            validated_keys=self.validated_keys | more.validated_keys,
+        )
 
     def tried(self) -> str:
         """What the search did, and which phases the budget cut short (for the `no_fix` message)."""
@@ -246,6 +264,7 @@ def search(
             result.observations = verdicts.observations
         result.plausible += verdicts.plausible
         result.validated += len(verdicts.rows)
+        result.validated_keys |= {pool[row["id"]].key for row in verdicts.rows}
         result.timeouts += verdicts.timeouts
         result.worker_error = result.worker_error or verdicts.error
         if len(verdicts.rows) < len(pool) and time.time() >= clock.deadline:
