@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
+from selfmod.agents.text_tool_calls import tool_call_from_text
 from selfmod.errors import LLMOutputError, LLMUnavailableError
 from selfmod.protocols import Usage
 
@@ -72,7 +73,11 @@ class CallPolicy:
 def _problem(message: AIMessage, choices: Sequence[tuple[BaseTool, type[BaseModel]]]) -> tuple[Chosen | None, str]:
     names = {tool.name: (tool, schema) for tool, schema in choices}
     wanted = " or ".join(names)
-    calls = [c for c in message.tool_calls if c["name"] in names]
+    calls: list[Any] = [c for c in message.tool_calls if c["name"] in names]
+    if not calls and isinstance(message.content, str):
+        required = {name: schema.model_json_schema().get("required", []) for name, (_, schema) in names.items()}
+        written = tool_call_from_text(message.content, required)  # a server that ignored tool_choice
+        calls = [{"name": written[0], "args": written[1]}] if written else []
     if not calls:
         broken = [c for c in message.invalid_tool_calls if c.get("name") in (*names, None)]
         if broken:

@@ -12,12 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from selfmod.cli_run import execute
 from selfmod.cli_step import history, replay, step
 from selfmod.cli_trace import trace_app
 from selfmod.config import Settings
-from selfmod.demo import run_demo
 from selfmod.errors import InputError, SelfmodError
+from selfmod.model_spec import OFFLINE, default_spec
+from selfmod.protocols import BugExtractor, Patcher
 from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.changes.rollback import rollback as rollback_change
 from selfmod.tools.changes.safety import disable as disable_switch
@@ -40,6 +40,7 @@ app.command()(step)
 app.command()(history)
 app.command()(replay)
 
+Agents = tuple[BugExtractor, Patcher]
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project selfmod works on.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -65,6 +66,8 @@ def demo(
     keep: Annotated[Path | None, typer.Option(help="Create the sample project here instead of a temp folder.")] = None,
 ) -> None:
     """Create a sample agent project with a seeded bug and show selfmod repairing it."""
+    from selfmod.demo import run_demo  # the graph framework loads only for commands that run the graph
+
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         raise typer.Exit(run_demo(keep, console))
@@ -89,7 +92,24 @@ def run(
     payload = {"reflections_file": str(reflections.resolve())} if reflections else {}
     load_reflections(reflections or settings.reflections_path)  # bad input stops here, before .selfmod/ is created
     interactive = sys.stdin.isatty() and console.is_terminal and not as_json and not yes
-    execute(settings, model, payload=payload, interactive=interactive, as_json=as_json, console=console)
+    agents = offline_head_start(settings, model, reflections or settings.reflections_path)
+    from selfmod.cli_run import execute  # after the head start: loading the graph framework takes a while
+
+    execute(settings, model, payload=payload, interactive=interactive, as_json=as_json, console=console, agents=agents)
+
+
+def offline_head_start(settings: Settings, model: str | None, reflections: Path) -> Agents | None:
+    """With the offline engine, its agents with their work on the first reflection already started
+    (`agents/offline/warm_up.py`); None with an LLM."""
+    if (model or default_spec()) != OFFLINE:
+        return None
+    from selfmod.agents.offline.offline_extractor import OfflineExtractor
+    from selfmod.agents.offline.offline_patcher import OfflinePatcher
+    from selfmod.agents.offline.warm_up import start_warm_up
+
+    patcher = OfflinePatcher(settings)
+    start_warm_up(settings, patcher, reflections)
+    return OfflineExtractor(settings), patcher
 
 
 @app.command()
@@ -107,6 +127,8 @@ def resume(
     settings = _settings(project_path(project))
     decision = True if approve else False if reject else None
     interactive = sys.stdin.isatty() and console.is_terminal and not as_json and decision is None
+    from selfmod.cli_run import execute
+
     execute(
         settings,
         model,

@@ -24,6 +24,7 @@ from selfmod.graph.checkpoint import has_checkpoints, sqlite_checkpointer
 from selfmod.graph.result_rows import complete_row
 from selfmod.model_spec import build_model
 from selfmod.models import TestRun
+from selfmod.protocols import BugExtractor, Patcher
 from selfmod.tools.sandbox import summary as test_summary
 from selfmod.tools.sandbox.bwrap import choose as choose_isolation
 
@@ -131,8 +132,10 @@ def execute(
     as_json: bool = False,
     payload: dict[str, Any] | None = None,
     console: Console,
+    agents: tuple[BugExtractor, Patcher] | None = None,
 ) -> None:
-    """Build the graph on the project's checkpointer and drive it; shared by `run` and `resume`."""
+    """Build the graph on the project's checkpointer and drive it; shared by `run` and `resume`. `agents` are an
+    extractor and patcher made (and maybe started) by the caller."""
     started = time.perf_counter()
     thread = thread_id or uuid.uuid4().hex
     if resume and not has_checkpoints(settings):
@@ -145,7 +148,15 @@ def execute(
     decide = ask_in_terminal(console) if interactive else None
     recover(settings)
     with sqlite_checkpointer(settings) as saver:
-        graph = build_graph(model=model, settings=settings, checkpointer=saver, llm_critic=settings.llm_critic)
+        extractor, patcher = agents or (None, None)
+        graph = build_graph(
+            model=model,
+            settings=settings,
+            checkpointer=saver,
+            llm_critic=settings.llm_critic,
+            extractor=extractor,
+            patcher=patcher,
+        )
         config = run_config(thread, settings.state_dir)
         start: Any = payload or {}
         if resume:

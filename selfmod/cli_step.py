@@ -12,23 +12,17 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from langchain_core.runnables import RunnableConfig
-from langgraph.types import Command
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from selfmod.api import drive, pending_patches, recover, run_config
-from selfmod.cli_run import report
 from selfmod.config import Settings
 from selfmod.errors import InputError
-from selfmod.graph.build import build_graph
-from selfmod.graph.checkpoint import has_checkpoints, sqlite_checkpointer
 from selfmod.model_spec import build_model
 from selfmod.models import CodeContext, PatchProposal
 from selfmod.tools.changes.apply import unified_diff
@@ -36,6 +30,9 @@ from selfmod.tools.changes.state_dir import checked_settings
 from selfmod.tools.code.source_text import read_source
 from selfmod.tools.patching.patch_engine import apply_proposal
 from selfmod.tools.reflections import load_reflections
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
 
 STEP_NODES = ["extract_bug", "locate", "write_patch", "review_patch", "test_patch", "apply_patch"]
 console = Console()
@@ -108,6 +105,10 @@ def _edit(code: str) -> str:
 
 def _pause(graph: Any, config: RunnableConfig, thread: str, settings: Settings) -> Any:
     """Ask what to do at a stop; returns the payload to continue with, or None to quit."""
+    from langgraph.types import Command
+
+    from selfmod.api import pending_patches
+
     state = graph.get_state(config)
     if state.interrupts:
         for patch in pending_patches(graph, config, settings):
@@ -135,6 +136,8 @@ def _pause(graph: Any, config: RunnableConfig, thread: str, settings: Settings) 
 
 def _require_thread(settings: Settings, thread_id: str) -> None:
     """Refuse a thread id when the project has no checkpoints at all (before the database would be created)."""
+    from selfmod.graph.checkpoint import has_checkpoints
+
     if not has_checkpoints(settings):
         raise InputError(f"no run with thread id {thread_id!r} in {settings.state_dir}")
 
@@ -148,6 +151,11 @@ def step(
     model: ModelOpt = None,
 ) -> None:
     """Run the graph node by node: see each change, continue, skip, edit, approve or quit (and resume later)."""
+    from selfmod.api import recover, run_config
+    from selfmod.cli_run import report
+    from selfmod.graph.build import build_graph
+    from selfmod.graph.checkpoint import sqlite_checkpointer
+
     settings = checked_settings(project)
     if thread is None:
         load_reflections(settings.reflections_path)  # bad input stops here, before .selfmod/ is created
@@ -187,6 +195,10 @@ def step(
 
 def history(thread_id: Annotated[str, typer.Argument(help="The thread id.")], project: ProjectOpt = Path(".")) -> None:
     """The thread's checkpoints, newest first (ids for `selfmod replay --from`)."""
+    from selfmod.api import run_config
+    from selfmod.graph.build import build_graph
+    from selfmod.graph.checkpoint import sqlite_checkpointer
+
     settings = checked_settings(project)
     _require_thread(settings, thread_id)
     with sqlite_checkpointer(settings) as saver:
@@ -215,6 +227,11 @@ def replay(
     model: ModelOpt = None,
 ) -> None:
     """Re-run from a checkpoint: a new branch of the thread's history (earlier checkpoints stay as they were)."""
+    from selfmod.api import drive, run_config
+    from selfmod.cli_run import report
+    from selfmod.graph.build import build_graph
+    from selfmod.graph.checkpoint import sqlite_checkpointer
+
     settings = checked_settings(project)
     _require_thread(settings, thread_id)
     chat_model = build_model(model)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,8 +11,9 @@ from rich.console import Console
 from selfmod.errors import InputError
 from selfmod.tools.changes.atomic import atomic_write_text
 from selfmod.tools.changes.state_dir import checked_settings
-from selfmod.tools.traces import TRACES, TraceRun, TraceStore
-from selfmod.trace_view import html_page, rich_tree, runs_table
+
+if TYPE_CHECKING:  # the tracer loads LangChain: only the trace commands need it
+    from selfmod.tools.traces import TraceRun, TraceStore
 
 trace_app = typer.Typer(help="Inspect the local traces in .selfmod/traces.sqlite.", no_args_is_help=True)
 console = Console()
@@ -20,6 +21,8 @@ ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project s
 
 
 def _store(project: Path) -> TraceStore:
+    from selfmod.tools.traces import TRACES, TraceStore
+
     return TraceStore(checked_settings(project).state_dir / TRACES)
 
 
@@ -33,6 +36,8 @@ def _run(project: Path, run_id: str) -> TraceRun:
 @trace_app.command("list")
 def list_runs(project: ProjectOpt = Path("."), limit: Annotated[int, typer.Option(help="How many.")] = 20) -> None:
     """The most recent runs, with timings and token counts."""
+    from selfmod.trace_view import runs_table
+
     console.print(runs_table(_store(project).roots(limit)))
 
 
@@ -41,6 +46,8 @@ def show(
     run_id: Annotated[str, typer.Argument(help="A run id or a unique prefix.")], project: ProjectOpt = Path(".")
 ) -> None:
     """The run tree: chains, LLM calls and tool runs with timings, tokens and errors."""
+    from selfmod.trace_view import rich_tree
+
     console.print(rich_tree(_run(project, run_id)))
 
 
@@ -51,5 +58,7 @@ def export(
     project: ProjectOpt = Path("."),
 ) -> None:
     """One HTML page of the run (tree, prompts, diffs, test output) that a browser opens offline."""
+    from selfmod.trace_view import html_page
+
     atomic_write_text(html, html_page(_run(project, run_id)))
     console.print(f"wrote {html}")

@@ -7,10 +7,12 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING
 
 from selfmod.errors import InputError
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 OFFLINE = "offline"

@@ -74,9 +74,16 @@ def test_selfmod_run_without_a_key_uses_the_offline_engine(calc_project: Path) -
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    [result] = json.loads(proc.stdout)["results"]
+    payload = json.loads(proc.stdout)
+    [result] = payload["results"]
     assert result["status"] == "applied"
     assert "if not values:" in (calc_project / "calc.py").read_text()
+    spent = result["durations"]  # where the time went, node by node and phase by phase
+    for name in ("extract_bug", "locate", "write_patch", "localize", "search", "worker", "test_patch"):
+        assert spent[name] > 0, (name, spent)
+    assert spent["write_patch"] >= spent["search"] >= spent["worker"] >= spent["worker_candidates"]
+    assert spent["test_patch"] >= spent["patched_run"]
+    assert payload["seconds"] >= spent["write_patch"] + spent["test_patch"]
 
 
 def test_two_independent_bugs_are_each_repaired(tmp_path: Path, fast: list[str]) -> None:

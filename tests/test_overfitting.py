@@ -136,3 +136,88 @@ def test_richer_edits_drop_a_call_argument_when_no_single_edit_passes(tmp_path: 
     result = search(settings, "words.py", "count_words", loc, set(), Budget(stop_after=50))
     found = {c.operator: c.source for c in result.plausible}
     assert "text.split()" in found.get("call_args", ""), [c.description for c in result.plausible]
+
+
+def test_the_worker_checks_its_plausible_candidates_as_a_separate_check_would(tmp_path: Path, fast: list[str]) -> None:
+    root = make_project(tmp_path / "abs", "absolute", ABSOLUTE, ABSOLUTE_TESTS)
+    settings = Settings(project_root=root, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    result = search(settings, "absolute.py", "absolute", loc, set(), Budget(stop_after=60), check_behaviour=True)
+    assert result.plausible and result.observations is not None
+    assert len(result.observations.candidates) == len(result.plausible)
+    site = make_site(root, "absolute.py", "absolute")
+    in_worker = decide(settings, site, "absolute.py", "absolute", loc, result.plausible, result.observations)
+    in_worker_judged = [str(c.extra["judgement"]) for c in result.plausible]
+    separate = decide(settings, site, "absolute.py", "absolute", loc, result.plausible)
+    assert [str(c.extra["judgement"]) for c in result.plausible] == in_worker_judged
+    assert [c.key for c in in_worker[0]] == [c.key for c in separate[0]]
+    assert "return -x" in in_worker[0][0].source or "abs(x)" in in_worker[0][0].source
+
+
+RECENT = '''class Recent:
+    """The last `size` values seen, oldest first."""
+
+    def __init__(self, size):
+        self.size = size
+        self.cells = [None] * size
+        self.pos = 0
+        self.count = 0
+
+    def add(self, value):
+        self.cells[self.pos] = value
+        self.pos = self.pos + 1
+        self.count = min(self.count + 1, self.size)
+
+    def values(self):
+        first = (self.pos - self.count) % self.size
+        return [self.cells[(first + i) % self.size] for i in range(self.count)]
+'''
+RECENT_TESTS = """from recent import Recent
+
+
+def test_below_size():
+    r = Recent(4)
+    r.add(1)
+    r.add(2)
+    assert r.values() == [1, 2]
+
+
+def test_wraps_when_full():
+    r = Recent(2)
+    for v in (1, 2, 3):
+        r.add(v)
+    assert r.values() == [2, 3]
+"""
+
+
+def test_a_doubtful_first_choice_makes_the_search_look_further(tmp_path: Path, fast: list[str]) -> None:
+    from selfmod.agents.offline.offline_patcher import OfflinePatcher
+    from selfmod.agents.offline.repair_overfit import doubtful
+    from selfmod.models import BugReport
+    from selfmod.tools.code.context import Located, extract_code_block
+
+    root = make_project(tmp_path / "recent", "recent", RECENT, RECENT_TESTS)
+    settings = Settings(project_root=root, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None and loc.failing == ["tests/test_recent.py::test_wraps_when_full"]
+    budget = Budget(stop_after=40)
+    first = search(settings, "recent.py", "Recent.add", loc, set(), budget, check_behaviour=True)
+    site = make_site(root, "recent.py", "Recent.add")
+    convincing, refused = decide(settings, site, "recent.py", "Recent.add", loc, first.plausible, first.observations)
+    assert doubtful(convincing, refused), [(c.description, c.extra["judgement"]) for c in convincing]
+
+    patcher = OfflinePatcher(settings, budget, show_progress=False)
+    bug = BugReport(filename="recent.py", function="Recent.add", summary="IndexError once full")
+    found = extract_code_block(root, "recent.py", "Recent.add", 3, bug.summary)
+    assert isinstance(found, Located)
+    made = patcher.propose(bug, found.context, "")
+    new = made.proposal.new_code  # type: ignore[union-attr]
+    assert "% self.size" in new, new
+    assert convincing[0].description in {str(r["description"]) for r in made.runners_up}
+    exec_scope: dict[str, object] = {}
+    exec(RECENT.replace("\n".join(RECENT.splitlines()[9:13]), new.rstrip("\n")), exec_scope)
+    recent = exec_scope["Recent"](3)  # type: ignore[operator]
+    for v in range(10):
+        recent.add(v)
+    assert recent.values() == [7, 8, 9]

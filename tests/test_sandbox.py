@@ -94,6 +94,20 @@ def test_baseline_is_cached_per_tree_hash(calc_project: Path, fast: list[str]) -
     assert (fresh.passed, fresh.failed) == (3, 0)
 
 
+def test_a_prefetched_baseline_is_the_one_evaluate_uses(calc_project: Path, fast: list[str]) -> None:
+    sandbox = Sandbox(_settings(calc_project, fast))
+    cache = calc_project / ".selfmod" / "baseline" / f"{tree_hash(calc_project)}-auto.json"
+    sandbox.prefetch()
+    Sandbox(_settings(calc_project, fast)).prefetch()  # one run per project, whichever sandbox asks
+    baseline = Sandbox(_settings(calc_project, fast)).baseline()  # waits for the run in the background
+    assert cache.is_file()
+    written = cache.stat().st_mtime_ns
+    assert (baseline.passed, baseline.failed) == (2, 1)
+    run = sandbox.evaluate("calc.py", CALC_FIXED)
+    assert run.success and run.fixed_tests == ["tests/test_calc.py::test_mean_empty"]
+    assert cache.stat().st_mtime_ns == written and len(list(cache.parent.iterdir())) == 1
+
+
 def test_copy_skips_vcs_state_venvs_and_caches(calc_project: Path, fast: list[str]) -> None:
     for d in (".git", ".selfmod", "myenv", "__pycache__", ".pytest_cache", "build", "pkg.egg-info"):
         (calc_project / d).mkdir(exist_ok=True)

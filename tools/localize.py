@@ -18,7 +18,7 @@ from selfmod.config import Settings
 from selfmod.tools.changes.atomic import atomic_write_text
 from selfmod.tools.code.code_index import ModuleIndex
 from selfmod.tools.sandbox import Sandbox, tree_hash
-from selfmod.tools.sandbox.helpers import PROBE_PLUGIN, REPORT_PLUGIN, helper_env, per_test_timeout
+from selfmod.tools.sandbox.helpers import PROBE_PLUGIN, REPORT_PLUGIN, helper_env, time_limit_env
 from selfmod.tools.sandbox.interpreter import project_python
 from selfmod.tools.sandbox.results import REPORT_NAME, read_report
 
@@ -154,7 +154,7 @@ def _measure(settings: Settings, args: list[str]) -> Localization:
             SELFMOD_PROBE_OUT=str(probe_out),
             SELFMOD_PROBE_ROOT=str(ws.project),
             SELFMOD_REPORT_FILE=str(report_file),
-            SELFMOD_TEST_TIMEOUT=str(per_test_timeout(settings)),
+            **time_limit_env(settings),
         )
         command = [project_python(settings), "-m", "pytest", *args, "-p", REPORT_PLUGIN, "-p", PROBE_PLUGIN]
         result = sandbox.execute(ws, [*command, "-p", "no:cacheprovider"], env)

@@ -21,7 +21,6 @@ from selfmod.protocols import Extraction
 from selfmod.tools.code.code_index import ModuleIndex, Symbol, index_source
 from selfmod.tools.code.project_index import ProjectIndex, index_project, python_files
 from selfmod.tools.code.source_text import read_source
-from selfmod.tools.llm_tools import log_bug_report
 from selfmod.tools.localize import Localization, localize
 
 TRACE = re.compile(r'File "([^"]+)", line (\d+), in ([\w<>.]+)')
@@ -158,9 +157,11 @@ def _summary(reflection: Reflection, name: str) -> str:
 class OfflineExtractor:
     """The built-in extractor (no LLM)."""
 
-    def __init__(self, settings: Settings, use_localization: bool = True) -> None:
+    def __init__(self, settings: Settings, use_localization: bool = True, traced: bool = True) -> None:
         self.settings = settings
         self.use_localization = use_localization
+        self.traced = traced
+        """Whether a report is also made as a `log_bug_report` tool run (shown in the graph's traces)."""
 
     def extract(self, reflection: Reflection) -> Extraction:
         project = index_project(self.settings)
@@ -188,7 +189,10 @@ class OfflineExtractor:
             evidence=clues.evidence[(rel, qualname)][:5],
             confidence=round(min(1.0, best / 12), 2),
         )
-        log_bug_report.invoke(report.model_dump(mode="json"))  # a tool run in the trace
+        if self.traced:
+            from selfmod.tools.llm_tools import log_bug_report  # LangChain loads only when a report is traced
+
+            log_bug_report.invoke(report.model_dump(mode="json"))  # a tool run in the trace
         return Extraction(report)
 
 

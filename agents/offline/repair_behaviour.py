@@ -31,7 +31,8 @@ class Observations:
     """What the original and the candidates did on the recorded and derived inputs."""
 
     origins: list[str] = field(default_factory=list)
-    """Per input: "failing" or "passing" (recorded while that kind of test ran) or "derived" (a variation)."""
+    """Per input: "failing" or "passing" (recorded while that kind of test ran), "continued" (a failing test's
+    first method call made more times, from the state it had) or "derived" (another variation)."""
     original: list[Outcome] = field(default_factory=list)
     """The original function's outcome per input."""
     candidates: dict[int, list[Outcome]] = field(default_factory=dict)
@@ -42,7 +43,7 @@ class Observations:
 
 def behaviour_job(settings: Settings, loc: Localization) -> dict[str, Any]:
     """The behaviour check's job without its candidates: which tests to record from and their time limit."""
-    per_test = min(2.0, 1.0 + 10 * max((loc.expected_seconds(t) for t in loc.passing), default=0.01))
+    per_test = min(2.0, 0.5 + 10 * max((loc.expected_seconds(t) for t in loc.passing), default=0.01))
     return {
         "failing": loc.failing,
         "passing": loc.passing,

@@ -22,6 +22,9 @@ class Budget:
     candidates: int = 2000
     seconds: float = 120.0
     stop_after: int = 300
+    """Candidates validated in all, once one passed, before the worker stops looking for more."""
+    stop_seconds: float = 2.0
+    """Seconds the worker goes on looking once one candidate passed (whichever of the two ends first)."""
     max_plausible: int = 25
     pair_lines: int = 3
     pair_pool: int = 40

@@ -8,7 +8,9 @@ Two signs, from the behaviour check's outcomes on the tests' own arguments and t
   not taken from a failing test, on which the original returned normally and not a value it returned on a
   failing test's input) is preferred; a new exception or hang
   there counts before a changed value, and a candidate whose changes there are mostly new exceptions or hangs
-  (at least BREAKS of them) is refused too.
+  (at least BREAKS of them) is refused too;
+- a candidate that raises or hangs when a failing test's scenario goes on (its first call of the method made more
+  times, from the same state) has not removed the crash, only moved it, and counts like a new failure.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class Judgement:
     """Inputs where the original returned normally (and was not shown wrong) and the candidate's result differs."""
     checked: int
     """Inputs the comparison covered."""
+    still_failing: int = 0
+    """Continued failing scenarios (a failing test's first method call made more times) on which the candidate
+    raises or hangs: the crash it removes comes back when the scenario goes on."""
     refused: str = ""
     """Why the candidate is not a convincing fix, or an empty string."""
 
@@ -43,6 +48,8 @@ class Judgement:
             f"changes the result on {self.changed} and newly fails on {self.new_failures} of {self.checked} input(s) "
             "beyond the failing tests"
         )
+        if self.still_failing:
+            text += f"; fails again on {self.still_failing} continued failing scenario(s)"
         return f"refused: {self.refused}" if self.refused else text
 
 
@@ -97,7 +104,7 @@ def _same(a: Outcome, b: Outcome) -> bool:
 def judge(original_def: str, cand: Candidate, rows: list[Outcome] | None, seen: Observations) -> Judgement:
     """The judgement of one candidate from its outcomes (`rows`, None when its run did not finish)."""
     if rows is None or len(rows) != len(seen.original):
-        return Judgement(0, 0, 0, "its run on inputs beyond the tests did not finish")
+        return Judgement(0, 0, 0, refused="its run on inputs beyond the tests did not finish")
     source = str(cand.extra.get("def", ""))
     special = new_constant_exits(original_def, source)
     failing_changes = [
@@ -107,9 +114,14 @@ def judge(original_def: str, cand: Candidate, rows: list[Outcome] | None, seen: 
     ]
     early = bool(failing_changes) and all(new[2] in special and orig[0] != "raise" for orig, new in failing_changes)
     wrong = {_result(orig) for origin, orig in zip(seen.origins, seen.original, strict=True) if origin == "failing"}
+    still = sum(
+        1
+        for origin, new in zip(seen.origins, rows, strict=True)
+        if origin == "continued" and new[0] in ("raise", "timeout")
+    )
     new_failures = changed = checked = 0
     for origin, orig, new in zip(seen.origins, seen.original, rows, strict=True):
-        if origin == "failing" or orig[0] != "ok" or new[0] == "skipped" or _result(orig) in wrong:
+        if origin in ("failing", "continued") or orig[0] != "ok" or new[0] == "skipped" or _result(orig) in wrong:
             continue
         checked += 1
         if not _same(orig, new):
@@ -120,7 +132,7 @@ def judge(original_def: str, cand: Candidate, rows: list[Outcome] | None, seen: 
         refused = "its only effect on the failing tests' inputs is an early exit with a constant"
     elif new_failures >= BREAKS and 2 * new_failures >= changed:
         refused = f"it raises or hangs on {new_failures} input(s) where the original returned, most of what it changes"
-    return Judgement(new_failures, changed, checked, refused)
+    return Judgement(new_failures, changed, checked, still, refused)
 
 
 def judge_all(original_def: str, cands: list[Candidate], seen: Observations) -> list[Judgement]:
@@ -129,26 +141,17 @@ def judge_all(original_def: str, cands: list[Candidate], seen: Observations) -> 
     out = []
     for i, cand in enumerate(cands):
         verdict = judge(original_def, cand, seen.candidates.get(i), seen)
-        cand.extra["behaviour"] = (verdict.new_failures, verdict.changed)
+        cand.extra["behaviour"] = (verdict.new_failures + verdict.still_failing, verdict.changed)
         cand.extra["checked"] = verdict.checked
+        cand.extra["still_failing"] = verdict.still_failing
         out.append(verdict)
     return out
 
 
-DOUBT = 0.25
-"""Share of the inputs where the original was not shown wrong on which a fix may change the result before the
-search looks further for one that changes less."""
-
-
 def doubtful(convincing: list[Candidate], refused: list[Candidate]) -> bool:
     """True when the search should look past its stop rule: every plausible candidate was refused, or the best
-    changes the result on more than DOUBT of the inputs where the original was not shown wrong (a real fix of a
-    crash or of one case rarely does; a patch over the symptom often does)."""
+    fails again when a failing scenario goes on (the crash moved, not removed). How much a candidate changes
+    elsewhere is no reason: a bug that is wrong on every input has real fixes that change every result."""
     if not convincing:
         return bool(refused)
-    best = convincing[0]
-    behaviour = best.extra.get("behaviour")
-    checked = best.extra.get("checked")
-    if not isinstance(behaviour, tuple) or not isinstance(checked, int) or not checked:
-        return False
-    return behaviour[1] > DOUBT * checked
+    return bool(convincing[0].extra.get("still_failing"))

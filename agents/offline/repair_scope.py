@@ -44,7 +44,7 @@ CMP_ALT: dict[type[ast.cmpop], list[type[ast.cmpop]]] = {
     ast.Gt: [ast.GtE, ast.Lt, ast.NotEq],
     ast.GtE: [ast.Gt, ast.LtE],
     ast.Eq: [ast.NotEq, ast.Is],
-    ast.NotEq: [ast.Eq],
+    ast.NotEq: [ast.Eq, ast.Lt, ast.Gt],  # a loop that steps past its bound: `while t != end` for `<`
     ast.Is: [ast.IsNot, ast.Eq],
     ast.IsNot: [ast.Is, ast.NotEq],
     ast.In: [ast.NotIn],

@@ -122,8 +122,8 @@ class Validator:
         self.progress = progress
 
     def timeout_for(self, loc: Localization, tests: list[str]) -> float:
-        """Screening timeout from the baseline: ten times the failing tests' time, 0.1 s to 1 s."""
-        return min(1.0, max(0.1, 10 * sum(loc.expected_seconds(t) for t in tests)))
+        """Screening timeout from the baseline: ten times the failing tests' time, 0.05 s to 1 s."""
+        return min(1.0, max(0.05, 10 * sum(loc.expected_seconds(t) for t in tests)))
 
     def confirm_timeout(self, loc: Localization) -> float:
         """Timeout for confirming a survivor against every test: three times their baseline time plus a second."""
@@ -157,6 +157,7 @@ class Validator:
                 "confirm_timeout": self.confirm_timeout(loc),
                 "deadline": deadline,
                 "stop_after": budget.stop_after,
+                "stop_seconds": budget.stop_seconds,
                 "max_plausible": budget.max_plausible,
                 "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
                 "pytest_args": pytest_options(pytest_args(self.settings.test_command) or []),

@@ -53,16 +53,22 @@ PHASES = ("startup", "extract", "localize", "generate", "worker_start", "candida
 
 
 def phases(wall: float, run_seconds: float, d: dict[str, float]) -> dict[str, float]:
-    """Split one run's wall time into PHASES from its `--json` durations (node and phase seconds)."""
+    """Split one run's wall time into PHASES from its `--json` durations (node and phase seconds). The offline
+    engine's warm-up (`warm_up.*`, started while the CLI loads the graph framework) overlaps `startup`."""
+
+    def spent(name: str) -> float:
+        return d.get(name, 0.0) + d.get(f"warm_up.{name}", 0.0)
+
     nodes = sum(d.get(n, 0.0) for n in ("extract_bug", "locate", "write_patch", "review_patch", "test_patch"))
+    worker = spent("worker")
     split = {
         "startup": wall - run_seconds,  # interpreter start and imports, until the CLI builds the graph
         "extract": d.get("extract_bug", 0.0) + d.get("locate", 0.0),
-        "localize": d.get("localize", 0.0),  # the probe run that localises and lists failing tests
-        "generate": d.get("search", 0.0) - d.get("worker", 0.0),  # candidate generation and ranking
-        "worker_start": d.get("worker", 0.0) - d.get("worker_candidates", 0.0),
-        "candidates": d.get("worker_candidates", 0.0),  # the fork worker's loop (and its behaviour check)
-        "beyond_tests": d.get("beyond_tests", 0.0),
+        "localize": spent("localize"),  # the probe run that localises and lists failing tests
+        "generate": spent("search") + spent("search_more") - worker,  # candidate generation and ranking
+        "worker_start": worker - spent("worker_candidates"),  # start-up, collection, behaviour check
+        "candidates": spent("worker_candidates"),  # the fork worker's candidate loop
+        "beyond_tests": spent("beyond_tests"),  # (when not done by the worker)
         "confirm": d.get("test_patch", 0.0),  # the sandbox test run of the chosen patch
         "graph_rest": run_seconds - nodes,  # graph build, triage, checkpoints, apply, audit, traces
     }
@@ -208,12 +214,12 @@ def main() -> int:
                 flush=True,
             )
         speed = [throughput(p, work) for p in programs[: args.throughput]]
-        hang = hang_cost(work)
+        hang = hang_cost(work) if args.throughput else 0.0
     print_phases(rows)
     fixed = [r for r in rows if r["status"] == "applied"]
     overfit = [r for r in fixed if not r.get("heldout_pass")]
-    worker = statistics.median(s["worker_rate"] for s in speed)
-    fresh = statistics.median(s["fresh_rate"] for s in speed)
+    worker = statistics.median(s["worker_rate"] for s in speed) if speed else 0.0
+    fresh = statistics.median(s["fresh_rate"] for s in speed) if speed else 1.0
     summary = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",

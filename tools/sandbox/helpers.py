@@ -14,6 +14,9 @@ PROBE_PLUGIN = "selfmod_probe"
 WORKER_MODULE = "selfmod_repair_worker"
 MIN_TEST_SECONDS = 2.0
 """No test is cut shorter than this, however fast the earlier run was."""
+ADAPTIVE_FLOOR = 3.0
+"""In a run with no earlier run to go by, no test is cut shorter than this once the limit adapts to the tests
+already run (`inside/selfmod_report.py`)."""
 
 
 def helper_env(env: dict[str, str], **extra: str) -> dict[str, str]:
@@ -29,3 +32,12 @@ def per_test_timeout(settings: Settings, reference_seconds: float | None = None)
     if reference_seconds is None:
         return round(cap, 3)
     return round(min(cap, max(MIN_TEST_SECONDS, 2 * reference_seconds + 2)), 3)
+
+
+def time_limit_env(settings: Settings, reference_seconds: float | None = None) -> dict[str, str]:
+    """The report plugin's per-test limit variables: `per_test_timeout`, adapting to the tests already run when no
+    earlier run gives a reference."""
+    limits = {"SELFMOD_TEST_TIMEOUT": str(per_test_timeout(settings, reference_seconds))}
+    if reference_seconds is None:
+        limits["SELFMOD_TEST_TIMEOUT_FLOOR"] = str(ADAPTIVE_FLOOR)
+    return limits

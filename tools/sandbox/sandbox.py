@@ -9,6 +9,7 @@ works, else in the process sandbox, and the run says which.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -23,11 +24,12 @@ from selfmod.tools.changes.atomic import atomic_write_text
 from selfmod.tools.code.source_text import sha256_text
 from selfmod.tools.path_safety import relative_path
 from selfmod.tools.redact import redact
-from selfmod.tools.sandbox.helpers import REPORT_PLUGIN, helper_env, per_test_timeout
+from selfmod.tools.sandbox.helpers import REPORT_PLUGIN, helper_env, time_limit_env
 from selfmod.tools.sandbox.interpreter import resolved_test_command
 from selfmod.tools.sandbox.pids import clean_stale_cgroups
 from selfmod.tools.sandbox.results import PLUGIN_DIR, REPORT_NAME, plant_canary, read_report
 from selfmod.tools.sandbox.runner import Confinement, Limits, ProcessResult, child_env, run_isolated
+from selfmod.tools.sandbox.single_flight import SingleFlight
 from selfmod.tools.sandbox.verdict import judge
 from selfmod.tools.sandbox.workspace import clean_stale, copy_project, locked_folder, tree_hash
 from selfmod.tools.timings import phase
@@ -47,6 +49,11 @@ def selfmod_source_dirs() -> tuple[Path, ...]:
 
 
 _SWEPT: list[bool] = []
+_INFLIGHT: dict[Path, threading.Thread] = {}
+"""Baseline runs started by `prefetch` and not finished, by cache file."""
+_INFLIGHT_LOCK = threading.Lock()
+_EVALUATIONS: SingleFlight[TestRun] = SingleFlight()
+"""Evaluations started ahead by `prefetch_evaluation`, by project, tree, texts, policy and backend."""
 
 
 def _sweep_once() -> None:
@@ -79,7 +86,6 @@ class Sandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.root = settings.project_root.resolve()
-        self._prefetching: threading.Thread | None = None
         _sweep_once()
 
     def _is_pytest(self) -> bool:
@@ -141,7 +147,7 @@ class Sandbox:
                     env,
                     SELFMOD_REPORT_FILE=str(ws.base / REPORT_NAME),
                     SELFMOD_CANARY=str(ws.project / canary.file),
-                    SELFMOD_TEST_TIMEOUT=str(per_test_timeout(self.settings, reference_seconds)),
+                    **time_limit_env(self.settings, reference_seconds),
                 )
             result = self.execute(ws, command, env)
             report = read_report(ws.base / REPORT_NAME, canary)
@@ -173,25 +179,38 @@ class Sandbox:
         )
 
     def prefetch(self) -> None:
-        """Start the baseline run in a background thread (while the patch is being written); `baseline` joins it.
-        A failure there is not reported: `baseline` then runs again and raises it."""
-        if self._prefetching is None:
-            self._prefetching = threading.Thread(target=self._baseline_quietly, name="selfmod-baseline")
-            self._prefetching.start()
+        """Start the baseline run in a background thread (while the patch is being written); `baseline`, of this
+        sandbox or another of the same project, waits for it. A failure there is not reported: `baseline` then
+        runs again and raises it."""
+        cache = self._baseline_cache()
+        with _INFLIGHT_LOCK:
+            if cache in _INFLIGHT or cache.is_file():
+                return
+            thread = threading.Thread(target=self._baseline_quietly, args=(cache,), name="selfmod-baseline")
+            _INFLIGHT[cache] = thread
+        thread.start()
 
-    def _baseline_quietly(self) -> None:
-        with contextlib.suppress(Exception):
-            self._cached_baseline()
+    def _baseline_quietly(self, cache: Path) -> None:
+        try:
+            with contextlib.suppress(Exception):
+                self._cached_baseline(cache)
+        finally:
+            with _INFLIGHT_LOCK:
+                _INFLIGHT.pop(cache, None)
+
+    def _baseline_cache(self) -> Path:
+        return self.settings.state_dir / "baseline" / f"{tree_hash(self.root)}-{self.settings.sandbox}.json"
 
     def baseline(self) -> TestRun:
         """The unpatched project's test run, cached per tree hash and sandbox backend."""
-        if self._prefetching is not None:
-            self._prefetching.join()
-        return self._cached_baseline()
+        cache = self._baseline_cache()
+        with _INFLIGHT_LOCK:
+            running = _INFLIGHT.get(cache)
+        if running is not None:
+            running.join()
+        return self._cached_baseline(cache)
 
-    def _cached_baseline(self) -> TestRun:
-        key = tree_hash(self.root)
-        cache = self.settings.state_dir / "baseline" / f"{key}-{self.settings.sandbox}.json"
+    def _cached_baseline(self, cache: Path) -> TestRun:
         if cache.is_file():
             try:
                 return TestRun.model_validate_json(cache.read_text())
@@ -207,8 +226,21 @@ class Sandbox:
         """Test the patched text and judge it by the acceptance policy against the baseline."""
         return self.evaluate_many({rel_path: new_text})
 
+    def prefetch_evaluation(self, patched: dict[str, str]) -> None:
+        """Start `evaluate_many(patched)` in the background (a patch expected to be tested next); the next
+        `evaluate_many` of the same texts on the same tree, in any sandbox of this project, takes its result."""
+        _EVALUATIONS.start(self._evaluation_key(patched), lambda: self._evaluate_now(patched))
+
+    def _evaluation_key(self, patched: dict[str, str]) -> str:
+        texts = json.dumps(sorted((name, sha256_text(text)) for name, text in patched.items()))
+        parts = (str(self.root), tree_hash(self.root), texts, self.settings.acceptance, self.settings.sandbox)
+        return sha256_text("\0".join(parts))
+
     def evaluate_many(self, patched: dict[str, str]) -> TestRun:
         """Test several patched texts together (relative path -> text) and judge them against the baseline."""
+        return _EVALUATIONS.take(self._evaluation_key(patched), lambda: self._evaluate_now(patched))
+
+    def _evaluate_now(self, patched: dict[str, str]) -> TestRun:
         with phase("baseline"):
             baseline = self.baseline()
         reference = None if baseline.timed_out or not baseline.results_found else baseline.duration_s

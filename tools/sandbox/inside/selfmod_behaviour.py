@@ -1,7 +1,8 @@
 """The behaviour check, run inside the sandbox: `python -m selfmod_behaviour JOB RESULTS`.
 
 It runs the given tests once with a profile hook that records the arguments they pass to the target function,
-derives more inputs from them (neighbouring ints, shorter, longer, empty and reordered sequences, bounded), then
+derives more inputs from them (neighbouring ints, shorter, longer, empty and reordered sequences; for a method,
+its test's first call made more times than the test made it, each candidate from the same starting state; bounded), then
 runs the original function and each candidate on every input, each candidate in its own forked child with a
 per-call time limit. One JSON line per candidate: for each input its outcome ("ok" with a snapshot of the result
 and of the arguments afterwards, "raise" with the exception type, or "timeout") and the line it left from.
@@ -28,6 +29,9 @@ from selfmod_repair_worker import _install, _module_for, _target  # type: ignore
 MAX_CALLS = 40
 MAX_INPUTS = 160
 CALL_SECONDS = 0.2
+"""A call's time limit before any call returned; then fifty times the slowest call that returned, at least
+MIN_CALL_SECONDS (an input the original loops on costs little when the function is fast)."""
+MIN_CALL_SECONDS = 0.02
 CHILD_SECONDS = 6.0
 
 
@@ -88,17 +92,8 @@ def _neighbours(value: Any, pool: list[Any]) -> list[Any]:
         return ["".join(map(str, s)) if isinstance(value, str) else type(value)(s) for s in shapes]
     if isinstance(value, dict) and value:
         return [dict(list(value.items())[1:]), {}]
-    state = getattr(value, "__dict__", None)
-    if isinstance(state, dict):
-        out = []
-        for name, attr in state.items():
-            if isinstance(attr, int) and not isinstance(attr, bool):
-                for other in (attr - 1, attr + 1):
-                    twin = copy.copy(value)
-                    setattr(twin, name, other)
-                    out.append(twin)
-        return out
-    return []
+    return []  # an object's attributes are not varied one by one (states its methods never reach): its test's
+    # first call is made again and again instead (`derive`)
 
 
 def _numbers(args: list[Any]) -> list[Any]:
@@ -107,23 +102,38 @@ def _numbers(args: list[Any]) -> list[Any]:
     return [v for v in dict.fromkeys(found) if isinstance(v, int | float) and not isinstance(v, bool)][:8]
 
 
+def _first_method_calls(calls: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
+    """Per test that calls the target as a method: its first such call (the object in the state the test built
+    before calling it) and how many calls the test made."""
+    out: list[tuple[dict[str, Any], int]] = []
+    for _test, group in itertools.groupby(calls, key=lambda c: c.get("test")):
+        made = list(group)
+        if made[0]["args"] and isinstance(getattr(made[0]["args"][0], "__dict__", None), dict):
+            out.append((made[0], len(made)))
+    return out
+
+
 def derive(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The recorded calls, then one-argument variations of them, then variations of those, without duplicates,
     at most MAX_INPUTS."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
 
-    def add(args: list[Any], kwargs: dict[str, Any], origin: str) -> None:
+    def add(args: list[Any], kwargs: dict[str, Any], origin: str, repeat: int = 1) -> None:
         try:
-            key = json.dumps([snapshot(args), snapshot(kwargs)], sort_keys=True)
+            key = json.dumps([snapshot(args), snapshot(kwargs), repeat], sort_keys=True)
         except (TypeError, ValueError):
             return
         if key not in seen and len(out) < MAX_INPUTS:
             seen.add(key)
-            out.append({"args": args, "kwargs": kwargs, "origin": origin})
+            out.append({"args": args, "kwargs": kwargs, "origin": origin, "repeat": repeat})
 
     for call in calls:
         add(call["args"], call["kwargs"], call["origin"])
+    for first, count in _first_method_calls(calls):  # each test's scenario, continued
+        origin = "continued" if first["origin"] == "failing" else "derived"
+        for repeat in (count + 2, 2 * count + 2):
+            add(first["args"], first["kwargs"], origin, repeat)
     for _round in range(2):
         for call in list(out):
             args, pool = call["args"], _numbers(call["args"])
@@ -138,6 +148,7 @@ def record(items: list[tuple[pytest.Item, str]], code: CodeType, per_test: float
     calls: list[dict[str, Any]] = []
     depth = [0]
     origin = ["passing"]
+    test = [0]
     nargs = code.co_argcount + code.co_kwonlyargcount
 
     def hook(frame: FrameType, event: str, _arg: Any) -> None:
@@ -153,12 +164,12 @@ def record(items: list[tuple[pytest.Item, str]], code: CodeType, per_test: float
                     kwargs = copy.deepcopy({n: local[n] for n in names[code.co_argcount :]})
                 except Exception:
                     return
-                calls.append({"args": args, "kwargs": kwargs, "origin": origin[0]})
+                calls.append({"args": args, "kwargs": kwargs, "origin": origin[0], "test": test[0]})
         elif event == "return":
             depth[0] = max(0, depth[0] - 1)
 
-    for item, kind in items:
-        origin[0] = kind
+    for index, (item, kind) in enumerate(items):
+        origin[0], test[0] = kind, index
         signal.setitimer(signal.ITIMER_REAL, per_test)
         sys.setprofile(hook)
         try:
@@ -183,6 +194,7 @@ def _exit_line(exc: BaseException, code: CodeType) -> int:
 def run_inputs(function: FunctionType, inputs: list[dict[str, Any]]) -> list[list[Any]]:
     """[outcome, snapshot, exit line] of `function` on every input."""
     code, rows, started = function.__code__, [], time.monotonic()
+    slowest: float | None = None
     for item in inputs:
         if time.monotonic() - started > CHILD_SECONDS:
             rows.append(["skipped", None, 0])
@@ -194,12 +206,17 @@ def run_inputs(function: FunctionType, inputs: list[dict[str, Any]]) -> list[lis
             if event == "return" and frame.f_code is code:
                 exit_line[0] = frame.f_lineno
 
-        signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
+        limit = CALL_SECONDS if slowest is None else min(CALL_SECONDS, max(MIN_CALL_SECONDS, 50 * slowest))
+        began = time.monotonic()
+        signal.setitimer(signal.ITIMER_REAL, limit)
         sys.setprofile(hook)
         try:
+            for _ in range(int(item.get("repeat", 1)) - 1):
+                function(*args, **kwargs)
             result = function(*args, **kwargs)
             sys.setprofile(None)
             signal.setitimer(signal.ITIMER_REAL, 0)
+            slowest = max(slowest or 0.0, time.monotonic() - began)
             rows.append(["ok", snapshot([result, args, kwargs]), exit_line[0]])
         except _Timeout:
             sys.setprofile(None)

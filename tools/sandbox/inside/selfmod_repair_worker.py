@@ -156,8 +156,11 @@ class RepairLoop:
         """Screen candidates in batches against the failing tests; confirm each survivor in a fresh child."""
         job, sources = self.job, [c["source"] for c in self.job["candidates"]]
         found = validated = index = 0
+        first_found = 0.0
         while index < len(sources):
             if time.time() > job["deadline"] or (found and validated >= job["stop_after"]):
+                break
+            if found and time.monotonic() - first_found > float(job.get("stop_seconds", 1e9)):
                 break
             rows, survivor = self._screen(original, sources, index, failing, job["timeout"])
             if survivor is not None:
@@ -169,6 +172,7 @@ class RepairLoop:
                 found += row["ok"]
                 if row["ok"]:
                     self.plausible.append(cand_index)
+                    first_found = first_found or time.monotonic()
             out.flush()
             index = max(i for i, _ in rows) + 1 if rows else index + 1
             if found >= job["max_plausible"]:

@@ -5,7 +5,8 @@ ends. When SELFMOD_CANARY names a file of the project copy, its two tests are ap
 the code under test must leave one failing and the other passing, or it tampered with the run.
 When SELFMOD_TEST_TIMEOUT is a number of seconds, each phase (setup, call, teardown) of a test that runs longer is
 interrupted (SIGALRM, repeated every second if the code swallows it) and fails with "timed out after N s", so a
-test that loops forever is a failing test and the session goes on.
+test that loops forever is a failing test and the session goes on. With SELFMOD_TEST_TIMEOUT_FLOOR too, the
+limit adapts to the phases already run (`_limit`).
 Standard library and pytest only: this file must import in any project's environment.
 """
 
@@ -15,6 +16,7 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,11 +29,26 @@ class SelfmodTimeout(BaseException):
     """A test phase ran longer than SELFMOD_TEST_TIMEOUT (a BaseException, so `except Exception` cannot hide it)."""
 
 
-def _limit() -> float:
+ADAPT_FACTOR = 20
+_SLOWEST: list[float] = []
+"""The longest test phase that ended on its own so far in this session (empty before the first)."""
+
+
+def _seconds(name: str) -> float:
     try:
-        return max(0.0, float(os.environ.get("SELFMOD_TEST_TIMEOUT", "0")))
+        return max(0.0, float(os.environ.get(name, "0")))
     except ValueError:
         return 0.0
+
+
+def _limit() -> float:
+    """SELFMOD_TEST_TIMEOUT; with SELFMOD_TEST_TIMEOUT_FLOOR set and a phase already timed, no more than
+    ADAPT_FACTOR times the slowest phase so far plus a second, and no less than the floor (a run that knows no
+    test durations yet learns them as it goes, so a test that hangs costs seconds, not the whole limit)."""
+    limit, floor = _seconds("SELFMOD_TEST_TIMEOUT"), _seconds("SELFMOD_TEST_TIMEOUT_FLOOR")
+    if limit <= 0 or floor <= 0 or not _SLOWEST:
+        return limit
+    return min(limit, max(floor, ADAPT_FACTOR * _SLOWEST[0] + 1.0))
 
 
 def _timed(phase: str) -> Any:
@@ -46,11 +63,15 @@ def _timed(phase: str) -> Any:
 
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, limit, 1.0)
+    started = time.monotonic()
     try:
-        yield
+        outcome = yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    excinfo = getattr(outcome, "excinfo", None)
+    if excinfo is None or not issubclass(excinfo[0], SelfmodTimeout):
+        _SLOWEST[:] = [max([time.monotonic() - started, *_SLOWEST])]
 
 
 @pytest.hookimpl(hookwrapper=True)
