@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: dev test lint format types ci demo bench bench-sandbox bench-realbugs bench-sandbox
+.PHONY: dev test lint format types ci demo bench bench-sandbox bench-realbugs bench-llm
 
 dev:
 	python3 -m venv $(VENV)
@@ -38,3 +38,14 @@ bench-sandbox:
 REPOS ?= /work/.mirror
 bench-realbugs:
 	cd /tmp && $(CURDIR)/$(PY) $(CURDIR)/bench/realbugs/run.py --repos $(REPOS) --json $(CURDIR)/bench/realbugs/results.json
+
+# The LLM path against an OpenAI-compatible endpoint (e.g. ../shared/local-llm/serve.sh 8765); not part of CI.
+# LLM_URL, LLM_MODEL: the endpoint and model; CANDIDATES, LLM_FLAGS (e.g. --offline-first, --set repair).
+LLM_URL ?= http://127.0.0.1:8765/v1
+LLM_MODEL ?= qwen2.5-coder-1.5b-instruct
+CANDIDATES ?= 1
+LLM_FLAGS ?=
+bench-llm:
+	cd /tmp && $(CURDIR)/$(PY) $(CURDIR)/bench/llm/run.py --base-url $(LLM_URL) --model $(LLM_MODEL) \
+		--candidates $(CANDIDATES) --repos $(REPOS) $(LLM_FLAGS) \
+		--json $(CURDIR)/bench/llm/results-c$(CANDIDATES)$(if $(findstring offline,$(LLM_FLAGS)),-offline-first,).json

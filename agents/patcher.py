@@ -2,29 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from selfmod.agents.tool_calling import CallPolicy, call_one_of
-from selfmod.errors import LLMOutputError
+from selfmod.errors import LLMOutputError, PromptTooLongError
 from selfmod.models import BugReport, CodeContext, EditsProposal, PatchProposal
 from selfmod.prompts import render
-from selfmod.protocols import Proposal
+from selfmod.protocols import Proposal, Usage
 from selfmod.tools.code.source_text import read_source
 from selfmod.tools.llm_tools import propose_code_patch, propose_edits
 from selfmod.tools.patching.module_context import module_context
 
+Evidence = Callable[[BugReport, CodeContext, int], str]
+"""What the tests say about a bug (failing test ids, trimmed failures, test source), in at most that many
+characters (`tools/patching/failure_evidence.py`)."""
+
+CHARS_PER_TOKEN = 3.5
+"""For code and English, about this many characters make one token (keeps prompts under `prompt_tokens`)."""
+
 
 class LLMPatcher:
     """Calls `propose_code_patch` or `propose_edits` (one of them, forced) with the numbered code, the file's
-    imports and the module-level names the function uses, and on retries why earlier attempts failed."""
+    imports and the module-level names the function uses, what the failing tests say (within `prompt_tokens`),
+    and on retries why earlier attempts failed. A server that refuses the prompt as too long gets it again with
+    less evidence, then none."""
 
-    def __init__(self, model: BaseChatModel, policy: CallPolicy | None = None, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        policy: CallPolicy | None = None,
+        root: Path | None = None,
+        evidence: Evidence | None = None,
+        prompt_tokens: int = 2500,
+    ) -> None:
         self.model = model
         self.policy = policy or CallPolicy()
         self.root = root
+        self.evidence = evidence
+        self.prompt_tokens = prompt_tokens
 
     def _around(self, context: CodeContext) -> str:
         if self.root is None:
@@ -35,29 +54,43 @@ class LLMPatcher:
             return "(not readable)"
         return module_context(source, context.start_line, context.end_line) or "(no imports or module-level names)"
 
+    def prompt(self, bug: BugReport, context: CodeContext, feedback: str, evidence_share: float = 1.0) -> str:
+        """The patch prompt; the tests' evidence gets what `prompt_tokens` leaves (times `evidence_share`)."""
+        fields = {
+            "qualified_name": context.qualified_name,
+            "filename": context.file,
+            "start_line": context.start_line,
+            "end_line": context.end_line,
+            "summary": bug.summary,
+            "context_start": context.context_start,
+            "context_end": context.context_end,
+            "code": context.code,
+            "module_context": self._around(context),
+            "feedback": feedback,
+        }
+        bare = render("write_patch", **fields, evidence="(not shown)")
+        room = int((self.prompt_tokens * CHARS_PER_TOKEN - len(bare)) * evidence_share)
+        shown = self.evidence(bug, context, room) if self.evidence is not None and room > 0 else ""
+        return render("write_patch", **fields, evidence=shown or "(not shown)")
+
     def propose(self, bug: BugReport, context: CodeContext, feedback: str) -> Proposal:
-        prompt = render(
-            "write_patch",
-            qualified_name=context.qualified_name,
-            filename=context.file,
-            start_line=context.start_line,
-            end_line=context.end_line,
-            summary=bug.summary,
-            context_start=context.context_start,
-            context_end=context.context_end,
-            code=context.code,
-            module_context=self._around(context),
-            feedback=feedback,
-        )
-        tool, answer = call_one_of(
-            self.model,
-            [
+        spent = Usage()
+        for share in (1.0, 0.4, 0.0):
+            messages = [
                 SystemMessage(content="You fix bugs in Python code with minimal, complete changes."),
-                HumanMessage(content=prompt),
-            ],
-            [(propose_code_patch, PatchProposal), (propose_edits, EditsProposal)],
-            self.policy,
-        )
+                HumanMessage(content=self.prompt(bug, context, feedback, share)),
+            ]
+            try:
+                tool, answer = call_one_of(
+                    self.model, messages, [(propose_code_patch, PatchProposal), (propose_edits, EditsProposal)],
+                    self.policy,
+                )  # fmt: skip
+                break
+            except PromptTooLongError as exc:
+                spent = spent.add(Usage(**{k: v for k, v in exc.usage.items() if k in Usage.__dataclass_fields__}))
+                if share == 0.0:
+                    raise
+        answer.usage = answer.usage.add(spent)
         tool.invoke(answer.args.model_dump(mode="json"))  # a tool run in the trace
         if not isinstance(answer.args, PatchProposal | EditsProposal):
             raise LLMOutputError(f"{tool.name} gave no patch proposal", answer.usage.as_dict())

@@ -15,7 +15,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
 from selfmod.agents.text_tool_calls import tool_call_from_text
-from selfmod.errors import LLMOutputError, LLMUnavailableError
+from selfmod.errors import LLMOutputError, LLMUnavailableError, PromptTooLongError
 from selfmod.protocols import Usage
 
 T = TypeVar("T", bound=BaseModel)
@@ -40,15 +40,37 @@ def transient_errors() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
-def usage_of(message: AIMessage) -> Usage:
-    """Token usage reported on a message (zeros when the provider reports none)."""
+OVERFLOW_WORDS = ("context length", "context window", "maximum context", "too many tokens", "exceed")
+"""How OpenAI, vLLM and llama.cpp servers word a prompt longer than the model's context (in a 400 answer)."""
+
+
+def is_context_overflow(exc: BaseException) -> bool:
+    """True for a 400 answer saying the prompt does not fit the model's context window."""
+    status = getattr(exc, "status_code", None)
+    text = str(exc).lower()
+    return status in (400, 413, 422) and any(word in text for word in OVERFLOW_WORDS)
+
+
+def estimated_tokens(text: str) -> int:
+    """About how many tokens a text is (four characters a token), for servers that report no usage."""
+    return (len(text) + 3) // 4
+
+
+def usage_of(message: AIMessage, sent: Sequence[BaseMessage] = ()) -> Usage:
+    """Token usage reported on a message; estimated from the text sent and received when the server reports
+    none (some OpenAI-compatible servers omit `usage`)."""
     meta: dict[str, Any] = dict(message.usage_metadata or {})
-    return Usage(
-        input_tokens=int(meta.get("input_tokens", 0)),
-        output_tokens=int(meta.get("output_tokens", 0)),
-        total_tokens=int(meta.get("total_tokens", 0)),
-        calls=1,
-    )
+    if meta.get("total_tokens") or meta.get("input_tokens"):
+        return Usage(
+            input_tokens=int(meta.get("input_tokens", 0)),
+            output_tokens=int(meta.get("output_tokens", 0)),
+            total_tokens=int(meta.get("total_tokens", 0)),
+            calls=1,
+        )
+    sent_text = "".join(str(m.content) for m in sent)
+    answer = str(message.content) + json.dumps([c.get("args") for c in message.tool_calls])
+    prompt, completion = estimated_tokens(sent_text), estimated_tokens(answer)
+    return Usage(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion, calls=1)
 
 
 @dataclass
@@ -134,11 +156,15 @@ def call_one_of(
             raise LLMUnavailableError(
                 f"the model could not be reached: {type(exc).__name__}: {exc}", usage.as_dict()
             ) from exc
+        except Exception as exc:
+            if is_context_overflow(exc):
+                raise PromptTooLongError(f"the server refused the prompt as too long: {exc}", usage.as_dict()) from exc
+            raise
         if not isinstance(message, AIMessage):
             raise LLMOutputError(
                 f"the model returned {type(message).__name__}, not an assistant message", usage.as_dict()
             )
-        usage = usage.add(usage_of(message))
+        usage = usage.add(usage_of(message, conversation))
         chosen, problem = _problem(message, choices)
         if chosen is not None:
             return chosen[0], ToolAnswer(chosen[1], usage, attempt)

@@ -15,6 +15,7 @@ from selfmod.agents.llm_critic import LLMCritic
 from selfmod.agents.offline.offline_extractor import OfflineExtractor
 from selfmod.agents.offline.offline_patcher import OfflinePatcher
 from selfmod.agents.patcher import LLMPatcher
+from selfmod.agents.sampling_patcher import SamplingPatcher, hotter
 from selfmod.agents.tool_calling import CallPolicy
 from selfmod.config import Settings
 from selfmod.graph import routing
@@ -24,12 +25,20 @@ from selfmod.graph.state import SelfmodInput, SelfmodOutput, SelfmodState
 from selfmod.model_spec import model_name
 from selfmod.protocols import BugExtractor, Patcher, Reviewer, TestRunner
 from selfmod.tools.changes.audit import AuditLog
+from selfmod.tools.patching.failure_evidence import evidence_from
 from selfmod.tools.sandbox import Sandbox
 
 
-def _agents(model: BaseChatModel | None, settings: Settings, policy: CallPolicy) -> tuple[BugExtractor, Patcher]:
+def _agents(
+    model: BaseChatModel | None, settings: Settings, policy: CallPolicy, tester: TestRunner
+) -> tuple[BugExtractor, Patcher]:
     if model is not None:
-        patcher: Patcher = LLMPatcher(model, policy, settings.project_root)
+        evidence = evidence_from(tester, settings.project_root)
+        first = LLMPatcher(model, policy, settings.project_root, evidence, settings.prompt_tokens)
+        patcher: Patcher = first
+        if settings.candidates > 1:
+            hot = LLMPatcher(hotter(model), policy, settings.project_root, evidence, settings.prompt_tokens)
+            patcher = SamplingPatcher(first, hot, settings, settings.candidates)
         if settings.offline_first:
             patcher = FallbackPatcher(OfflinePatcher(settings), patcher)
         return LLMExtractor(model, settings, policy), patcher
@@ -56,8 +65,9 @@ def build_graph(
     """
     settings = settings or Settings()
     policy = policy or CallPolicy()
+    tester = tester or Sandbox(settings)
     if extractor is None or patcher is None:
-        default_extractor, default_patcher = _agents(model, settings, policy)
+        default_extractor, default_patcher = _agents(model, settings, policy, tester)
         extractor, patcher = extractor or default_extractor, patcher or default_patcher
     if reviewer is None and llm_critic and model is not None:
         reviewer = LLMCritic(model)
@@ -65,7 +75,7 @@ def build_graph(
         settings=settings,
         extractor=extractor,
         patcher=patcher,
-        tester=tester or Sandbox(settings),
+        tester=tester,
         audit=AuditLog(settings.state_dir),
         model_name=model_name(model),
         reviewer=reviewer,

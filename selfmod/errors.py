@@ -9,7 +9,12 @@ SelfmodError
 ├── PromptError                a prompt template is missing or a variable was not supplied
 ├── SandboxError               the sandbox could not be prepared or the test command not started
 ├── ApplyError                 a tested patch could not be applied (changed file, lock, I/O)
-└── AuditError                 the audit log cannot be written or read
+├── AuditError                 the audit log cannot be written or read
+└── LLMError                   the model could not be used for a reflection (carries the tokens used)
+    ├── LLMUnavailableError    HTTP errors or timeouts that outlasted the retries
+    ├── PromptTooLongError     the server refused the prompt as longer than its context window
+    └── LLMOutputError         no valid tool call after the repair retries
+        └── NoFixError         the offline engine found no repair that passes the tests (`no_fix`)
 """
 
 from __future__ import annotations
@@ -65,6 +70,10 @@ class LLMError(SelfmodError):
 
 class LLMUnavailableError(LLMError):
     """HTTP errors or timeouts that outlasted the retries."""
+
+
+class PromptTooLongError(LLMError):
+    """The server refused the request because the prompt exceeds its context window (the caller may shrink it)."""
 
 
 class LLMOutputError(LLMError):

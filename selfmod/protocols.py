@@ -90,3 +90,10 @@ class Prefetching(Protocol):
     """A test runner that can start what its first evaluation needs (the unpatched baseline) in the background."""
 
     def prefetch(self) -> None: ...
+
+
+@runtime_checkable
+class BaselineSource(Protocol):
+    """A test runner that can show the unpatched project's test run (what the failing tests say)."""
+
+    def baseline(self) -> TestRun: ...

@@ -79,10 +79,13 @@ def test_selfmod_run_without_a_key_uses_the_offline_engine(calc_project: Path) -
     assert result["status"] == "applied"
     assert "if not values:" in (calc_project / "calc.py").read_text()
     spent = result["durations"]  # where the time went, node by node and phase by phase
-    for name in ("extract_bug", "locate", "write_patch", "localize", "search", "worker", "test_patch"):
+    for name in ("extract_bug", "locate", "write_patch", "test_patch"):
         assert spent[name] > 0, (name, spent)
-    assert spent["write_patch"] >= spent["search"] >= spent["worker"] >= spent["worker_candidates"]
-    assert spent["test_patch"] >= spent["patched_run"]
+    # the CLI's head start did the search while LangGraph loaded; its phases are reported under warm_up.
+    for name in ("warm_up.localize", "warm_up.search", "warm_up.worker"):
+        assert spent[name] > 0, (name, spent)
+    assert spent["warm_up.search"] >= spent["warm_up.worker"] >= spent["warm_up.worker_candidates"]
+    assert "search" not in spent  # the graph's patcher took the warm-up's result instead of searching again
     assert payload["seconds"] >= spent["write_patch"] + spent["test_patch"]
 
 

@@ -68,6 +68,7 @@ def test_prompt_with_a_missing_variable_raises() -> None:
         context_end=2,
         code="1 | def f(): pass",
         module_context="",
+        evidence="",
         feedback="",
     )
     assert "fails on empty input" in text and "${" not in text

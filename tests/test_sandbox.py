@@ -16,6 +16,7 @@ from conftest import CALC, CALC_FIXED
 from selfmod.config import Settings, load_settings
 from selfmod.errors import ConfigError
 from selfmod.tools.sandbox import Sandbox, tree_hash
+from selfmod.tools.sandbox.helpers import ADAPTIVE_FLOOR
 from selfmod.tools.sandbox.interpreter import resolved_test_command
 from selfmod.tools.sandbox.runner import netns_flags
 
@@ -151,6 +152,19 @@ def test_a_test_looping_forever_fails_as_timed_out_and_the_run_goes_on(calc_proj
         outcomes["test_loop"].outcome == "failed" and "timed out after 2 s (in call)" in outcomes["test_loop"].message
     )
     assert [outcomes[n].outcome for n in ("test_mean", "test_mean_empty", "test_clamp")] == ["passed"] * 3
+
+
+def test_without_an_earlier_run_a_hanging_test_costs_seconds_not_the_runs_limit(
+    calc_project: Path, fast: list[str]
+) -> None:
+    (calc_project / "tests" / "test_zloop.py").write_text("def test_loop():\n    while True:\n        pass\n")
+    settings = _settings(calc_project, fast, test_timeout=100.0)
+    started = time.monotonic()
+    baseline = Sandbox(settings).baseline()  # no reference: the limit adapts to the tests already run
+    assert time.monotonic() - started < 15
+    loop = {t.name: t for t in baseline.tests}["tests/test_zloop.py::test_loop"]
+    assert loop.outcome == "failed" and f"timed out after {ADAPTIVE_FLOOR:g} s" in loop.message
+    assert (baseline.passed, baseline.failed) == (2, 2)
 
 
 def test_a_test_looping_forever_with_the_alarm_blocked_is_killed_by_the_timeout(

@@ -146,7 +146,7 @@ class RepairLoop:
     def _behaviour(self, session: pytest.Session, original: FunctionType) -> None:
         """The behaviour check of the plausible candidates, in this process (no second pytest start-up); their ids
         are their positions among the plausible ones."""
-        from selfmod_behaviour import check  # a sibling on PYTHONPATH that imports this module
+        from selfmod_behaviour import check  # type: ignore[import-not-found]  # a sibling on PYTHONPATH
 
         sources = [self.job["candidates"][i]["source"] for i in self.plausible]
         job = {**self.job["behaviour"], "candidates": [{"id": n, "source": s} for n, s in enumerate(sources)]}

@@ -1,0 +1,72 @@
+"""Tool calls written as text by servers that ignore `tool_choice` (small local models do): read from the answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from langchain_openai import ChatOpenAI
+from openai_stub import serve
+from test_graph import BUG, FIX, FIXED_FILE, settings_for
+
+from selfmod.agents.text_tool_calls import tool_call_from_text
+from selfmod.agents.tool_calling import CallPolicy
+from selfmod.graph.build import build_graph
+
+WANTED = {"propose_code_patch": ["filename", "start_line", "end_line", "new_code", "explanation"]}
+ARGS = {"filename": "a.py", "start_line": 1, "end_line": 2, "new_code": "def f():\n    return {'x': 1}\n",
+        "explanation": "fix"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```json\n" + json.dumps({"name": "propose_code_patch", "arguments": ARGS}) + "\n```",
+        "Here is the fix:\n" + json.dumps({"name": "propose_code_patch", "parameters": ARGS}) + "\nDone.",
+        json.dumps({"name": "propose_code_patch", "arguments": json.dumps(ARGS)}),
+        json.dumps({"tool": "propose_code_patch", "args": ARGS}),
+        json.dumps([{"type": "function", "function": {"name": "propose_code_patch", "arguments": json.dumps(ARGS)}}]),
+        "```json\n" + json.dumps(ARGS) + "\n```",  # the bare arguments of the one wanted tool
+        # a raw newline inside a JSON string, as models write code
+        '{"name": "propose_code_patch", "arguments": {"filename": "a.py", "start_line": 1, "end_line": 2, '
+        '"new_code": "def f():\n    return {\'x\': 1}\n", "explanation": "fix"}}',
+    ],
+    ids=["fenced", "prose-parameters", "string-arguments", "tool-args", "openai-list", "bare", "raw-newline"],
+)
+def test_a_call_written_as_text_is_read(text: str) -> None:
+    assert tool_call_from_text(text, WANTED) == ("propose_code_patch", ARGS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I cannot fix this.",
+        json.dumps({"name": "other_tool", "arguments": ARGS}),
+        json.dumps({"filename": "a.py"}),  # not the tool's arguments: required fields missing
+        '{"name": "propose_code_patch", "arguments": {"filename": ',  # cut off
+    ],
+    ids=["prose", "other-tool", "partial-args", "truncated"],
+)
+def test_text_without_a_wanted_call_is_none(text: str) -> None:
+    assert tool_call_from_text(text, WANTED) is None
+
+
+def test_bare_arguments_count_only_when_one_tool_is_wanted() -> None:
+    both = {**WANTED, "propose_edits": ["edits", "explanation"]}
+    assert tool_call_from_text(json.dumps(ARGS), both) is None
+    named = json.dumps({"name": "propose_edits", "arguments": {"edits": [], "explanation": "x"}})
+    assert tool_call_from_text(named, both) == ("propose_edits", {"edits": [], "explanation": "x"})
+
+
+def test_a_server_that_answers_in_text_still_gets_the_fix_applied(seed_project: Path) -> None:
+    report = "```json\n" + json.dumps({"name": "log_bug_report", "arguments": BUG}) + "\n```"
+    patch = {"filename": "llm.py", "start_line": 4, "end_line": 6, "new_code": FIX, "explanation": "fix"}
+    answer = "The fix:\n```json\n" + json.dumps({"name": "propose_code_patch", "arguments": patch}) + "\n```"
+    with serve([{"text": report}, {"text": answer}]) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
+        policy = CallPolicy(max_repairs=0, transient_retries=0, backoff_initial=0.01)
+        out = build_graph(model=model, settings=settings_for(seed_project, auto_approve=True), policy=policy).invoke({})
+    assert [r["status"] for r in out["results"]] == ["applied"]
+    assert (seed_project / "llm.py").read_text() == FIXED_FILE
+    assert len(stub.requests) == 2  # no repair round trips: the text was the call

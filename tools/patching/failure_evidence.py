@@ -1,0 +1,103 @@
+"""What the tests say about a bug, for the patch prompt: the failing tests' ids, their assertion messages and
+tracebacks (trimmed to the lines that carry information), and the source of the failing tests that call the
+function (bounded), all within a character budget."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from selfmod.errors import SelfmodError
+from selfmod.models import BugReport, CodeContext, TestRun
+from selfmod.protocols import BaselineSource, TestRunner
+
+MAX_TESTS = 3
+MESSAGE_LINES = 12
+LINE_CHARS = 160
+TEST_LINES = 25
+_LOCATION = re.compile(r"^[\w./\\-]+\.py:\d+:")
+
+
+def trimmed_failure(message: str) -> str:
+    """The informative lines of a pytest failure: the failing source line (`>`), the error lines (`E`) and the
+    `file:line:` locations, the last MESSAGE_LINES of them, each cut to LINE_CHARS."""
+    kept = [
+        line.rstrip()[:LINE_CHARS]
+        for line in message.splitlines()
+        if line.startswith((">", "E ")) or _LOCATION.match(line.strip())
+    ]
+    if not kept:
+        kept = [line.rstrip()[:LINE_CHARS] for line in message.strip().splitlines()[-MESSAGE_LINES:]]
+    return "\n".join(kept[-MESSAGE_LINES:])
+
+
+def source_of_test(root: Path, node_id: str) -> str:
+    """The source of the test function a pytest node id names (`path::Class::test[param]`), at most TEST_LINES
+    lines; empty when it cannot be read."""
+    path, _, rest = node_id.partition("::")
+    names = [part.split("[", 1)[0] for part in rest.split("::") if part]
+    try:
+        text = (root / path).read_text(encoding="utf-8")
+        node: ast.AST = ast.parse(text)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return ""
+    for name in names:
+        found = next(
+            (
+                n
+                for n in ast.iter_child_nodes(node)
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == name
+            ),
+            None,
+        )
+        if found is None:
+            return ""
+        node = found
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return ""
+    lines = text.splitlines()[node.lineno - 1 : node.end_lineno]
+    if len(lines) > TEST_LINES:
+        lines = [*lines[:TEST_LINES], "    ..."]
+    return "\n".join(lines)
+
+
+def failure_evidence(root: Path, run: TestRun, function: str, max_chars: int) -> str:
+    """The evidence section for `function` (a name or `Class.method`) from an unpatched test run; empty when no
+    test fails."""
+    failing = [t for t in run.tests if t.outcome in ("failed", "error")]
+    if not failing or max_chars <= 0:
+        return ""
+    short = function.split(".")[-1]
+    sources = {t.name: source_of_test(root, t.name) for t in failing}
+    ordered = sorted(failing, key=lambda t: (short not in sources[t.name] and short not in t.message, t.name))
+    names = ", ".join(t.name for t in ordered[:8]) + (" ..." if len(ordered) > 8 else "")
+    text = f"Failing tests ({len(failing)}): {names}\n"
+    for test in ordered[:MAX_TESTS]:
+        block = f"\n### {test.name}\n"
+        if short in sources[test.name]:
+            block += f"```python\n{sources[test.name]}\n```\n"
+        block += f"Failure:\n```\n{trimmed_failure(test.message)}\n```\n"
+        if len(text) + len(block) > max_chars:
+            room = max_chars - len(text)
+            if room > 200:
+                text += block[:room] + "\n[...]\n"
+            break
+        text += block
+    return text
+
+
+def evidence_from(tester: TestRunner, root: Path) -> Callable[[BugReport, CodeContext, int], str]:
+    """The LLM patcher's evidence: from the tester's unpatched run when it has one (else nothing)."""
+
+    def evidence(bug: BugReport, context: CodeContext, max_chars: int) -> str:
+        if not isinstance(tester, BaselineSource):
+            return ""
+        try:
+            run = tester.baseline()
+        except SelfmodError:
+            return ""
+        return failure_evidence(root, run, context.qualified_name or bug.function, max_chars)
+
+    return evidence
