@@ -5,12 +5,13 @@ or not) instead of a structured `tool_calls` entry, as small models served with 
 Accepted shapes: `{"name": T, "arguments": {...}}` (also "parameters", "args", "input", or "arguments" as a JSON
 string), `{"tool": T, "args": {...}}`, `{"function": {"name": T, "arguments": ...}}`, a list of those (the first
 wanted one counts), and, when one tool is wanted, its bare arguments object (recognised by the tool's required
-fields).
+fields). Python triple-quoted strings as values are read as strings.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -58,10 +59,20 @@ def _as_call(value: Any, wanted: Mapping[str, Sequence[str]]) -> tuple[str, dict
     return None
 
 
+_TRIPLE = re.compile(r'(:\s*)("""|\'\'\')(.*?)\2(?=\s*[,}\]])', re.DOTALL)
+
+
+def _json_strings(text: str) -> str:
+    """Python triple-quoted values (`"new_code": <three quotes>def f(): ...<three quotes>`, as small models write
+    code) made JSON strings; a value ends at the first closing quotes followed by `,`, `}` or `]`, so docstrings
+    inside it stay."""
+    return _TRIPLE.sub(lambda m: m.group(1) + json.dumps(m.group(3)), text)
+
+
 def tool_call_from_text(text: str, wanted: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, Any]] | None:
     """(tool name, arguments) of the first call of a wanted tool written in `text`, or None. `wanted` maps each
     tool name to its required argument names."""
-    for value in _objects(text):
+    for value in [*_objects(text), *_objects(_json_strings(text))]:
         call = _as_call(value, wanted)
         if call is not None:
             return call

@@ -140,11 +140,15 @@ def call_one_of(
     tools = [tool for tool, _ in choices]
     wanted = " or ".join(tool.name for tool in tools)
     choice = tools[0].name if len(tools) == 1 else "any"
-    bound = model.bind_tools(tools, tool_choice=choice).with_retry(
-        retry_if_exception_type=transient_errors(),
-        stop_after_attempt=policy.transient_retries + 1,
-        exponential_jitter_params=_jitter_params(policy),
-    )
+
+    def bind(tool_choice: str) -> Any:
+        return model.bind_tools(tools, tool_choice=tool_choice).with_retry(
+            retry_if_exception_type=transient_errors(),
+            stop_after_attempt=policy.transient_retries + 1,
+            exponential_jitter_params=_jitter_params(policy),
+        )
+
+    bound = bind(choice)
     schemas = {tool.name: schema.model_json_schema()["properties"] for tool, schema in choices}
     shown = json.dumps(schemas[tools[0].name] if len(tools) == 1 else schemas)[: 1500 * len(tools)]
     conversation = list(messages)
@@ -174,6 +178,9 @@ def call_one_of(
                 f"that match its schema: {shown}"
             )
         )
+        if choice == "any":  # a server that ignores "required" usually honours a named tool (constrained output)
+            choice = tools[0].name
+            bound = bind(choice)
     raise LLMOutputError(
         f"no valid {wanted} call after {policy.max_repairs} repair attempt(s): {problem}", usage.as_dict()
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from langchain_openai import ChatOpenAI
-from openai_stub import serve
+from openai_stub import serve, tool
 from test_graph import BUG, FIX, FIXED_FILE, settings_for
 
 from selfmod.agents.text_tool_calls import tool_call_from_text
@@ -70,3 +70,31 @@ def test_a_server_that_answers_in_text_still_gets_the_fix_applied(seed_project: 
     assert [r["status"] for r in out["results"]] == ["applied"]
     assert (seed_project / "llm.py").read_text() == FIXED_FILE
     assert len(stub.requests) == 2  # no repair round trips: the text was the call
+
+
+def test_python_triple_quoted_code_in_the_json_is_read() -> None:
+    text = (
+        '```json\n{"name": "propose_code_patch", "arguments": {"filename": "a.py", "start_line": 1, '
+        '"end_line": 2, "new_code": """\ndef f():\n    """Doc, with "quotes"."""\n    return 1\n""", '
+        '"explanation": "fix"}}\n```'
+    )
+    call = tool_call_from_text(text, WANTED)
+    assert call is not None
+    assert call[1]["new_code"] == '\ndef f():\n    """Doc, with "quotes"."""\n    return 1\n'
+
+
+def test_after_an_unusable_answer_the_first_tool_is_forced_by_name(seed_project: Path) -> None:
+    patch = {"filename": "llm.py", "start_line": 4, "end_line": 6, "new_code": FIX, "explanation": "fix"}
+    script = [
+        tool("log_bug_report", **BUG),
+        {"text": "I would change the function."},
+        tool("propose_code_patch", **patch),
+    ]
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
+        policy = CallPolicy(max_repairs=1, transient_retries=0, backoff_initial=0.01)
+        out = build_graph(model=model, settings=settings_for(seed_project, auto_approve=True), policy=policy).invoke({})
+    assert [r["status"] for r in out["results"]] == ["applied"]
+    first_try, repair = stub.requests[1], stub.requests[2]
+    assert first_try["tool_choice"] == "required"
+    assert repair["tool_choice"] == {"type": "function", "function": {"name": "propose_code_patch"}}
