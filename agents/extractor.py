@@ -11,8 +11,10 @@ from selfmod.models import BugReport, Reflection
 from selfmod.prompts import render
 from selfmod.protocols import Extraction, Usage
 from selfmod.tools.code.code_index import resolve
+from selfmod.tools.code.mentions import pointers
 from selfmod.tools.code.project_index import ProjectIndex, index_project
 from selfmod.tools.llm_tools import log_bug_report
+from selfmod.tools.triage import failure_indicators
 
 NO_BUG = "no_bug"
 
@@ -41,9 +43,11 @@ class LLMExtractor:
         project = index_project(self.settings)
         usage = Usage()
         correction = ""
-        for _ in range(2):
+        hints = pointers(f"{reflection.outcome}\n{reflection.reflection}", project)
+        for attempt in range(2):
             prompt = render(
                 "extract_bug",
+                pointers="\n".join(f"- {h}" for h in hints) or "(nothing in the reflection names this project's code)",
                 symbols=project.summary(),
                 task_summary=reflection.task_summary,
                 outcome=reflection.outcome,
@@ -60,7 +64,14 @@ class LLMExtractor:
             usage = usage.add(answer.usage)
             report = answer.args
             if report.function.strip().lower() == NO_BUG:
-                return Extraction(None, "no_bug", report.summary, usage)
+                if attempt or not hints or not failure_indicators(reflection.outcome + " " + reflection.reflection):
+                    return Extraction(None, "no_bug", report.summary, usage)
+                correction = (
+                    f"\n## Correction\nYou answered `no_bug`, but the reflection reports a failure and points at "
+                    f"this project's code ({hints[0].split(': ', 1)[1]}). Report the bug there unless the "
+                    "reflection says that code is right."
+                )
+                continue
             problem = locate_problem(report, project)
             log_bug_report.invoke(report.model_dump(mode="json"))  # a tool run in the trace
             if not problem:

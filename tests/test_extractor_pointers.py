@@ -1,0 +1,55 @@
+"""The LLM extractor sees where a reflection points in the project, and a `no_bug` that ignores it is questioned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_graph import BUG, settings_for
+
+from selfmod.agents.extractor import LLMExtractor
+from selfmod.models import Reflection
+from selfmod.testing import ScriptedChatModel, tool_call
+from selfmod.tools.code.mentions import pointers
+from selfmod.tools.code.project_index import index_project
+
+TRACE = """Traceback (most recent call last):
+  File "/home/agent/proj/tests/test_llm.py", line 9, in test_empty_input
+    assert dummy_function("") == ""
+  File "/home/agent/proj/llm.py", line 6, in dummy_function
+    return text.split()[0].upper()
+  File "/usr/lib/python3.11/re.py", line 3, in compile
+IndexError: list index out of range"""
+
+
+def test_pointers_keep_the_projects_own_frames_and_named_symbols(seed_project: Path) -> None:
+    project = index_project(settings_for(seed_project))
+    found = pointers(TRACE + "\nAlso 'word_count' looked odd.", project)
+    assert found == [
+        "traceback frame: llm.py, line 6, in dummy_function",
+        "named in the reflection: word_count (llm.py)",
+    ]
+    assert pointers("The network was down.", project) == []
+
+
+def test_a_no_bug_answer_against_a_failure_in_the_projects_code_is_asked_again(seed_project: Path) -> None:
+    model = ScriptedChatModel(
+        responses=[
+            tool_call("log_bug_report", filename="none", function="no_bug", summary="looks fine"),
+            tool_call("log_bug_report", **BUG),
+        ]
+    )
+    reflection = Reflection(id="r", task_summary="summarise", outcome="failed", reflection=TRACE)
+    found = LLMExtractor(model, settings_for(seed_project)).extract(reflection)
+    assert found.status == "found" and found.report is not None and found.report.function == "dummy_function"
+    first, second = (str(call[-1].content) for call in model.calls)
+    assert "traceback frame: llm.py, line 6, in dummy_function" in first
+    assert "Correction" in second and "You answered `no_bug`" in second
+
+
+def test_no_bug_stands_when_the_reflection_points_nowhere_in_the_project(seed_project: Path) -> None:
+    model = ScriptedChatModel(
+        responses=[tool_call("log_bug_report", filename="none", function="no_bug", summary="an outage")]
+    )
+    reflection = Reflection(id="r", task_summary="plan", outcome="failed", reflection="The network was down.")
+    found = LLMExtractor(model, settings_for(seed_project)).extract(reflection)
+    assert found.status == "no_bug" and len(model.calls) == 1
