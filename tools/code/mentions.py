@@ -1,5 +1,6 @@
-"""Where a reflection points in the project: its traceback frames in the project's own files and the project
-symbols it names, for the extractor's prompt (the frames of libraries and of the tests are left out)."""
+"""Where a reflection points in the project: its traceback frames in the project's own files, the project
+symbols it names (quoted, or bare when the name is distinctive) and the files it names, for the extractor's
+prompt (the frames of libraries and of the tests are left out)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from selfmod.tools.code.project_index import ProjectIndex
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in ([\w<>.]+)')
 _NAME = re.compile(r"[`'\"]([A-Za-z_][\w.]*)(?:\(\))?[`'\"]")
+_WORD = re.compile(r"[A-Za-z_][\w.]*\w")
 MAX_LINES = 8
 
 
@@ -29,8 +31,13 @@ def pointers(text: str, project: ProjectIndex) -> list[str]:
         if rel is not None and not rel.rsplit("/", 1)[-1].startswith(("test_", "conftest")):
             found.append(f"traceback frame: {rel}, line {line}, in {name}")
     quoted = set(_NAME.findall(text))
+    words = set(_WORD.findall(text))
     for rel, module in sorted(project.modules.items()):
         for symbol in module.symbols:
-            if symbol.qualname in quoted or symbol.qualname.rsplit(".", 1)[-1] in quoted:
+            short = symbol.qualname.rsplit(".", 1)[-1]
+            distinctive = "_" in short or len(short) >= 8  # a bare `add` or `run` is likely an English word
+            if symbol.qualname in quoted or short in quoted or (distinctive and short in words):
                 found.append(f"named in the reflection: {symbol.qualname} ({rel})")
+        if rel in text or rel.rsplit("/", 1)[-1] in words:
+            found.append(f"file named in the reflection: {rel}")
     return list(dict.fromkeys(found))[:MAX_LINES]
