@@ -75,9 +75,10 @@ class LLMExtractor:
             problem = locate_problem(report, project)
             log_bug_report.invoke(report.model_dump(mode="json"))  # a tool run in the trace
             if not problem:
-                return Extraction(
-                    report.model_copy(update={"filename": report.filename.removeprefix("./")}), usage=usage
-                )
+                rel = report.filename.replace("\\", "/").removeprefix("./")
+                found = resolve(project.modules[rel], report.function, report.summary)
+                name = found.symbol.qualname if found.symbol is not None else report.function
+                return Extraction(report.model_copy(update={"filename": rel, "function": name}), usage=usage)
             correction = (
                 f"\n## Correction\nYour previous report named {report.filename!r} / {report.function!r}, but "
                 f"{problem} Use a file and a symbol from the list above, or `no_bug`."
