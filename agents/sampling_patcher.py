@@ -42,6 +42,7 @@ class _Sample:
     new_text: str | None
     verdict: str
     changed_lines: int
+    diff: str = ""
 
 
 def hotter(model: BaseChatModel, temperature: float = HOT) -> BaseChatModel:
@@ -94,7 +95,8 @@ class SamplingPatcher:
                 codes = ", ".join(c.value for c in review.verdict.codes)
                 samples.append(_Sample(proposal, None, f"rejected by the critic ({codes})", 10**6))
                 continue
-            samples.append(_Sample(proposal, review.new_text, "not screened", _changed(source, review.new_text)))
+            diff = "".join(difflib.unified_diff(source.splitlines(True), review.new_text.splitlines(True), n=0))
+            samples.append(_Sample(proposal, review.new_text, "not screened", _changed(source, review.new_text), diff))
         self._screen(context, [s for s in samples if s.new_text is not None])
         return samples
 
@@ -155,7 +157,7 @@ def _summary(sample: _Sample) -> dict[str, Any]:
         "operator": "llm sample",
         "description": getattr(patch, "explanation", "")[:200],
         "line": getattr(patch, "start_line", 0),
-        "diff": "",
+        "diff": sample.diff,
         "beyond_tests": sample.verdict,
         "changed_lines": sample.changed_lines,
     }

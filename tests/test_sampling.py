@@ -35,6 +35,8 @@ def test_the_sample_that_passes_the_tests_wins_over_earlier_ones(seed_project: P
     verdicts = sorted(str(r["beyond_tests"]) for r in record.runners_up)
     assert len(verdicts) == 2
     assert verdicts[0].startswith("fails the tests") and verdicts[1].startswith("rejected by the critic")
+    wrong = next(r for r in record.runners_up if str(r["beyond_tests"]).startswith("fails the tests"))
+    assert "+    return text.upper()" in str(wrong["diff"])
 
 
 def test_among_passing_samples_the_smallest_change_wins(seed_project: Path) -> None:
