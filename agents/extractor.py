@@ -9,7 +9,7 @@ from selfmod.agents.tool_calling import CallPolicy, call_tool
 from selfmod.config import Settings
 from selfmod.models import BugReport, Reflection
 from selfmod.prompts import render
-from selfmod.protocols import Extraction, Usage
+from selfmod.protocols import BugExtractor, Extraction, Usage
 from selfmod.tools.code.code_index import resolve
 from selfmod.tools.code.mentions import pointers
 from selfmod.tools.code.project_index import ProjectIndex, index_project
@@ -34,10 +34,18 @@ def locate_problem(report: BugReport, project: ProjectIndex) -> str:
 class LLMExtractor:
     """Calls `log_bug_report` (forced) and checks the answer against the code index, with one corrective retry."""
 
-    def __init__(self, model: BaseChatModel, settings: Settings, policy: CallPolicy | None = None) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        settings: Settings,
+        policy: CallPolicy | None = None,
+        fallback: BugExtractor | None = None,
+    ) -> None:
         self.model = model
         self.settings = settings
         self.policy = policy or CallPolicy()
+        self.fallback = fallback
+        """Asked when the model, corrected once, still denies or misplaces a reported failure in the project."""
 
     def extract(self, reflection: Reflection) -> Extraction:
         project = index_project(self.settings)
@@ -64,8 +72,10 @@ class LLMExtractor:
             usage = usage.add(answer.usage)
             report = answer.args
             if report.function.strip().lower() == NO_BUG:
-                if attempt or not hints or not failure_indicators(reflection.outcome + " " + reflection.reflection):
+                if not hints or not failure_indicators(reflection.outcome + " " + reflection.reflection):
                     return Extraction(None, "no_bug", report.summary, usage)
+                if attempt:
+                    return self._second_opinion(reflection, Extraction(None, "no_bug", report.summary, usage))
                 correction = (
                     f"\n## Correction\nYou answered `no_bug`, but the reflection reports a failure and points at "
                     f"this project's code ({hints[0].split(': ', 1)[1]}). Report the bug there unless the "
@@ -83,4 +93,16 @@ class LLMExtractor:
                 f"\n## Correction\nYour previous report named {report.filename!r} / {report.function!r}, but "
                 f"{problem} Use a file and a symbol from the list above, or `no_bug`."
             )
-        return Extraction(report, "unlocatable", problem, usage)
+        return self._second_opinion(reflection, Extraction(report, "unlocatable", problem, usage))
+
+    def _second_opinion(self, reflection: Reflection, denied: Extraction) -> Extraction:
+        """The fallback's report when it locates the failure the model would not; the model's answer otherwise."""
+        if self.fallback is None:
+            return denied
+        found = self.fallback.extract(reflection)
+        if found.report is None:
+            return denied
+        said = "no_bug" if denied.status == "no_bug" else f"a place not in the project ({denied.message})"
+        note = f"located by selfmod's deterministic locator; the model answered {said} twice: {denied.message}"
+        report = found.report.model_copy(update={"evidence": [note[:500], *found.report.evidence]})
+        return Extraction(report, usage=denied.usage.add(found.usage))

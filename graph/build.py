@@ -41,7 +41,7 @@ def _agents(
             patcher = SamplingPatcher(first, hot, settings, settings.candidates)
         if settings.offline_first:
             patcher = FallbackPatcher(OfflinePatcher(settings), patcher)
-        return LLMExtractor(model, settings, policy), patcher
+        return LLMExtractor(model, settings, policy, fallback=OfflineExtractor(settings)), patcher
     return OfflineExtractor(settings), OfflinePatcher(settings)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from test_graph import BUG, settings_for
 
 from selfmod.agents.extractor import LLMExtractor
+from selfmod.agents.offline.offline_extractor import OfflineExtractor
 from selfmod.models import Reflection
 from selfmod.testing import ScriptedChatModel, tool_call
 from selfmod.tools.code.mentions import pointers
@@ -55,3 +56,33 @@ def test_no_bug_stands_when_the_reflection_points_nowhere_in_the_project(seed_pr
     reflection = Reflection(id="r", task_summary="plan", outcome="failed", reflection="The network was down.")
     found = LLMExtractor(model, settings_for(seed_project)).extract(reflection)
     assert found.status == "no_bug" and len(model.calls) == 1
+
+
+def test_a_second_no_bug_against_a_located_failure_gets_the_deterministic_report(seed_project: Path) -> None:
+    denial = tool_call("log_bug_report", filename="none", function="no_bug", summary="works as designed")
+    model = ScriptedChatModel(responses=[denial, denial])
+    settings = settings_for(seed_project)
+    reflection = Reflection(id="r", task_summary="summarise", outcome="failed", reflection=TRACE)
+    found = LLMExtractor(model, settings, fallback=OfflineExtractor(settings)).extract(reflection)
+    assert found.status == "found" and found.report is not None
+    assert (found.report.filename, found.report.function) == ("llm.py", "dummy_function")
+    assert found.report.evidence[0].startswith("located by selfmod's deterministic locator; the model answered no_bug")
+    assert "works as designed" in found.report.evidence[0] and len(model.calls) == 2
+    without = LLMExtractor(ScriptedChatModel(responses=[denial, denial]), settings).extract(reflection)
+    assert without.status == "no_bug" and without.report is None
+
+
+def test_a_misplaced_report_twice_gets_the_deterministic_report_and_an_unplaceable_one_stays(
+    seed_project: Path,
+) -> None:
+    elsewhere = tool_call("log_bug_report", filename="nowhere.py", function="f", summary="broken")
+    settings = settings_for(seed_project)
+    reflection = Reflection(id="r", task_summary="summarise", outcome="failed", reflection=TRACE)
+    model = ScriptedChatModel(responses=[elsewhere, elsewhere])
+    found = LLMExtractor(model, settings, fallback=OfflineExtractor(settings)).extract(reflection)
+    assert found.status == "found" and found.report is not None and found.report.function == "dummy_function"
+    assert "a place not in the project" in found.report.evidence[0]
+    vague = Reflection(id="v", task_summary="plan", outcome="failed", reflection="Something crashed somewhere.")
+    model = ScriptedChatModel(responses=[elsewhere, elsewhere])
+    kept = LLMExtractor(model, settings, fallback=OfflineExtractor(settings)).extract(vague)
+    assert kept.status == "unlocatable" and kept.report is not None and kept.report.filename == "nowhere.py"

@@ -300,3 +300,16 @@ def test_run_time_budget_leaves_the_rest_for_the_next_run(seed_project: Path) ->
     assert [(r["reflection_id"], r["status"]) for r in out["results"]] == [("one", "error"), ("two", "error")]
     assert all("budget" in r["message"] for r in out["results"]) and model.calls == []
     assert AuditLog(seed_project / ".selfmod").handled_reflection_ids() == set()
+
+
+def test_a_denied_failure_is_located_deterministically_and_audited_as_such(seed_project: Path) -> None:
+    denial = tool_call("log_bug_report", filename="none", function="no_bug", summary="works as designed")
+    model = ScriptedChatModel(responses=[denial, denial, patch(FIX)])
+    reflection = {"id": "r", "outcome": "failed", "reflection": "dummy_function in llm.py raised IndexError on ''."}
+    graph = build_graph(model=model, settings=settings_for(seed_project, auto_approve=True), policy=FAST)
+    [result] = graph.invoke({"reflections": [reflection]})["results"]
+    assert (result["status"], result["function"]) == ("applied", "dummy_function")
+    record = AuditLog(seed_project / ".selfmod").find(result["audit_id"])
+    assert record is not None and record.bug_report is not None
+    assert record.bug_report.evidence[0].startswith("located by selfmod's deterministic locator")
+    assert (seed_project / "llm.py").read_text() == FIXED_FILE
