@@ -116,7 +116,8 @@ def repair_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 def realbug_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     projects, bugs = load_bugs()
     rows = []
-    for bug in bugs[: args.realbugs]:
+    wanted = set(args.projects.split(",")) if args.projects else set(projects)
+    for bug in [b for b in bugs if b["project"] in wanted][: args.realbugs]:
         spec = projects[bug["project"]]
         repo = find_repo(args.repos, spec["repo"])
         case = load_case(repo, bug["project"], bug["fix"])
@@ -178,6 +179,7 @@ def main() -> int:
     parser.add_argument("--set", choices=["repair", "realbugs", "both"], default="both")
     parser.add_argument("--repos", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--realbugs", type=int, default=10, help="how many real bugs (in bugs.json order)")
+    parser.add_argument("--projects", help="only real bugs of these projects (comma-separated, as in bugs.json)")
     parser.add_argument("--candidates", type=int, default=1)
     parser.add_argument("--offline-first", action="store_true")
     parser.add_argument("--only", help="only bugs whose name starts with this")
