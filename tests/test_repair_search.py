@@ -231,3 +231,31 @@ def test_a_worker_that_validates_nothing_says_why(calc_project: Path, fast: list
     verdicts = Validator(settings).validate("calc.py", "no_such_function", cands, loc, time.time() + 60, Budget())
     assert verdicts.rows == [] and verdicts.plausible == []
     assert "no_such_function" in verdicts.error
+
+
+def test_screening_lanes_judge_every_candidate_once_as_one_lane_does(tmp_path: Path, fast: list[str]) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "counter.py").write_text(COUNTER)
+    (tmp_path / "tests" / "test_counter.py").write_text(COUNTER_TESTS)
+    settings = Settings(project_root=tmp_path, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    site = make_site(tmp_path, "counter.py", "count_up")
+    assert site is not None
+    ranked = [c for c in rank(site, loc, "counter.py", set()) if c.description != "return i"]
+    fix = next(c for c in rank(site, loc, "counter.py", set()) if c.description == "return i")
+    hang = Candidate((), "x", "hang", 1, 1.0, 1.0, extra={"def": "def count_up(n):\n    while True:\n        pass\n"})
+    dies = Candidate((), "x", "dies", 1, 1.0, 1.0, extra={"def": "def count_up(n):\n    import os\n    os._exit(3)\n"})
+    cands = [*ranked[:18], hang, *ranked[18:30], dies, *ranked[30:40], fix, *ranked[40:45]]
+    everything = Budget(stop_after=10**6, max_plausible=10**6, stop_seconds=1e9)
+    one = Validator(settings).validate("counter.py", "count_up", cands, loc, time.time() + 120, everything)
+    two = Validator(settings).validate(
+        "counter.py", "count_up", cands, loc, time.time() + 120, Budget(**{**everything.__dict__, "lanes": 2})
+    )
+    for verdicts in (one, two):
+        assert [row["id"] for row in verdicts.rows] == list(range(len(cands)))
+        assert "return i" in [c.description for c in verdicts.plausible]
+        by_id = {row["id"]: row["verdict"] for row in verdicts.rows}
+        assert by_id[18] == "timeout" and by_id[31] == "error: child died" and by_id[42] == "ok"
+    assert [row["ok"] for row in one.rows] == [row["ok"] for row in two.rows]
+    assert [c.key for c in one.plausible] == [c.key for c in two.plausible]

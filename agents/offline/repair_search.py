@@ -159,6 +159,7 @@ class Validator:
                 "stop_after": budget.stop_after,
                 "stop_seconds": budget.stop_seconds,
                 "max_plausible": budget.max_plausible,
+                "lanes": budget.lanes,
                 "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
                 "pytest_args": pytest_options(pytest_args(self.settings.test_command) or []),
             }
@@ -182,7 +183,7 @@ class Validator:
                     if self.progress:
                         self.progress(results.read_bytes().count(b"\n"), len(cands))
             verdicts = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
-            rows = [v for v in verdicts if "id" in v]
+            rows = sorted((v for v in verdicts if "id" in v), key=lambda v: int(v["id"]))  # lanes finish unordered
             plausible = [cands[v["id"]] for v in rows if v["ok"]]
             seen = None
             if behaviour is not None and plausible:

@@ -18,6 +18,7 @@ import select
 import signal
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from types import FunctionType, ModuleType
 from typing import Any
@@ -112,6 +113,110 @@ def _run(items: list[pytest.Item]) -> bool:
     return True
 
 
+def lanes() -> int:
+    """Screening children run at once: the cores this process may use (at most 4)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+class _Screen:
+    """One screening child: it tries candidates `start`..`end` (exclusive) against the failing tests only,
+    restoring the original code between them, and stops at the first that passes them (the survivor, confirmed
+    separately). It reports each start and failure on a pipe, so a hang is charged to exactly one candidate."""
+
+    def __init__(
+        self, original: FunctionType, sources: list[str], start: int, end: int, failing: list[Any], timeout: float
+    ) -> None:
+        self.start, self.end, self.timeout = start, end, timeout
+        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.survivor: int | None = None
+        self.current: int | None = None
+        self.next_untried = start
+        self.began = time.monotonic()
+        self.deadline = self.began + timeout
+        self.pending = b""
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: never returns
+            gc.disable()
+            os.close(read_fd)
+            saved = (original.__code__, original.__defaults__, original.__kwdefaults__)
+            for j in range(start, end):
+                os.write(write_fd, f"s{j}\n".encode())
+                try:
+                    _install(original, sources[j])
+                    ok = _run(failing)
+                except BaseException:  # the candidate is untrusted code
+                    ok = False
+                os.write(write_fd, f"{'p' if ok else 'f'}{j}\n".encode())
+                if ok:
+                    os._exit(0)
+                original.__code__, original.__defaults__, original.__kwdefaults__ = saved
+            os._exit(0)
+        os.close(write_fd)
+        self.pid, self.fd = pid, read_fd
+
+    def read(self) -> bool:
+        """Take what the child wrote; True once it has exited (its pipe closed)."""
+        chunk = os.read(self.fd, 4096)
+        now = time.monotonic()
+        self.deadline = now + self.timeout
+        if not chunk:
+            if self.current is not None:
+                self._charge("error: child died", now)
+            elif self.next_untried == self.start and self.survivor is None:
+                self.current = self.start  # died before its first candidate: that one is charged
+                self._charge("error: child died", now)
+            self._close()
+            return True
+        self.pending += chunk
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
+            kind, number = line[:1], int(line[1:])
+            if kind == b"s":
+                self.current, self.began = number, now
+            elif kind == b"f":
+                self.rows.append((number, {"ok": False, "verdict": "failed", "seconds": round(now - self.began, 4)}))
+                self.current, self.next_untried = None, number + 1
+            else:
+                self.survivor, self.current, self.next_untried = number, None, number + 1
+        return False
+
+    def kill(self, verdict: str = "timeout") -> None:
+        """Stop the child; the candidate it was on gets `verdict`."""
+        os.kill(self.pid, signal.SIGKILL)
+        if self.current is not None:
+            self._charge(verdict, time.monotonic())
+        self._close()
+
+    def _charge(self, verdict: str, now: float) -> None:
+        assert self.current is not None
+        self.rows.append((self.current, {"ok": False, "verdict": verdict, "seconds": round(now - self.began, 4)}))
+        self.next_untried, self.current = self.current + 1, None
+
+    def _close(self) -> None:
+        os.close(self.fd)
+        os.waitpid(self.pid, 0)
+
+
+def _wait(running: list[_Screen]) -> list[_Screen]:
+    """Wait for the next output of the running children; the ones that ended (exited or timed out)."""
+    ended: list[_Screen] = []
+    wait = max(0.0, min(s.deadline for s in running) - time.monotonic())
+    ready, _, _ = select.select([s.fd for s in running], [], [], wait)
+    for screen in running:
+        if screen.fd in ready:
+            if screen.read():
+                ended.append(screen)
+        elif time.monotonic() >= screen.deadline:
+            screen.kill()
+            ended.append(screen)
+    return ended
+
+
 class RepairLoop:
     """Replaces pytest's test loop with the candidate loop."""
 
@@ -119,7 +224,9 @@ class RepairLoop:
         self.job = job
         self.results = results
         self.plausible: list[int] = []
-        """Indices of the candidates that passed every test, in the order found."""
+        """Indices of the candidates that passed every test, in candidate order."""
+        self.lanes = int(job.get("lanes") or lanes())
+        """Screening children at once."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -153,89 +260,46 @@ class RepairLoop:
         check(session, job, original, Path(self.job["behaviour"]["results"]))
 
     def _loop(self, original: FunctionType, failing: list[pytest.Item], passing: list[pytest.Item], out: Any) -> int:
-        """Screen candidates in batches against the failing tests; confirm each survivor in a fresh child."""
+        """Screen candidates in batches against the failing tests, one screening child per core at a time;
+        confirm each survivor in a fresh child. A batch cut short (survivor, hang, crash) gives its untried rest
+        back to the front of the queue, so every candidate is screened once, whichever lane takes it."""
         job, sources = self.job, [c["source"] for c in self.job["candidates"]]
+        queue: deque[tuple[int, int]] = deque()
+        running: list[_Screen] = []
         found = validated = index = 0
         first_found = 0.0
-        while index < len(sources):
-            if time.time() > job["deadline"] or (found and validated >= job["stop_after"]):
-                break
-            if found and time.monotonic() - first_found > float(job.get("stop_seconds", 1e9)):
-                break
-            rows, survivor = self._screen(original, sources, index, failing, job["timeout"])
-            if survivor is not None:
-                confirm = float(job.get("confirm_timeout", job["timeout"]))
-                rows.append((survivor, self._validate(original, sources[survivor], failing, passing, confirm)))
-            for cand_index, row in rows:
-                out.write(json.dumps({"id": job["candidates"][cand_index]["id"], **row}) + "\n")
-                validated += 1
-                found += row["ok"]
-                if row["ok"]:
-                    self.plausible.append(cand_index)
-                    first_found = first_found or time.monotonic()
-            out.flush()
-            index = max(i for i, _ in rows) + 1 if rows else index + 1
-            if found >= job["max_plausible"]:
-                break
-        return validated
-
-    def _screen(
-        self, original: FunctionType, sources: list[str], start: int, failing: list[pytest.Item], timeout: float
-    ) -> tuple[list[tuple[int, dict[str, Any]]], int | None]:
-        """One child tries up to BATCH candidates against the failing tests only, restoring the original code
-        between them, and stops at the first that passes them (the survivor, confirmed separately). It reports
-        each start and failure on a pipe, so a hang is charged to exactly one candidate."""
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: never returns
-            gc.disable()
-            os.close(read_fd)
-            saved = (original.__code__, original.__defaults__, original.__kwdefaults__)
-            for j in range(start, min(start + BATCH, len(sources))):
-                os.write(write_fd, f"s{j}\n".encode())
-                try:
-                    _install(original, sources[j])
-                    ok = _run(failing)
-                except BaseException:  # the candidate is untrusted code
-                    ok = False
-                os.write(write_fd, f"{'p' if ok else 'f'}{j}\n".encode())
-                if ok:
-                    os._exit(0)
-                original.__code__, original.__defaults__, original.__kwdefaults__ = saved
-            os._exit(0)
-        os.close(write_fd)
-        rows: list[tuple[int, dict[str, Any]]] = []
-        survivor = current = None
-        began, pending = time.monotonic(), b""
         while True:
-            ready, _, _ = select.select([read_fd], [], [], timeout)
-            now = time.monotonic()
-            if not ready:
-                os.kill(pid, signal.SIGKILL)
-                if current is not None:
-                    rows.append((current, {"ok": False, "verdict": "timeout", "seconds": round(now - began, 4)}))
+            if time.time() > job["deadline"]:
+                for screen in running:
+                    screen.kill()
                 break
-            chunk = os.read(read_fd, 4096)
-            if not chunk:
-                if current is not None:
-                    rows.append(
-                        (current, {"ok": False, "verdict": "error: child died", "seconds": round(now - began, 4)})
-                    )
+            stop = (found and validated >= job["stop_after"]) or found >= job["max_plausible"]
+            stop = stop or (found and time.monotonic() - first_found > float(job.get("stop_seconds", 1e9)))
+            while not stop and len(running) < self.lanes and (queue or index < len(sources)):
+                lo, hi = queue.popleft() if queue else (index, min(index + BATCH, len(sources)))
+                index = max(index, hi)
+                running.append(_Screen(original, sources, lo, hi, failing, float(job["timeout"])))
+            if not running:
                 break
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                kind, number = line[:1], int(line[1:])
-                if kind == b"s":
-                    current, began = number, now
-                elif kind == b"f":
-                    rows.append((number, {"ok": False, "verdict": "failed", "seconds": round(now - began, 4)}))
-                    current = None
-                else:
-                    survivor, current = number, None
-        os.close(read_fd)
-        os.waitpid(pid, 0)
-        return rows, survivor
+            for screen in _wait(running):
+                running.remove(screen)
+                rows = list(screen.rows)
+                if screen.next_untried < screen.end:
+                    queue.appendleft((screen.next_untried, screen.end))
+                if screen.survivor is not None:
+                    confirm = float(job.get("confirm_timeout", job["timeout"]))
+                    verdict = self._validate(original, sources[screen.survivor], failing, passing, confirm)
+                    rows.append((screen.survivor, verdict))
+                for cand_index, row in rows:
+                    out.write(json.dumps({"id": job["candidates"][cand_index]["id"], **row}) + "\n")
+                    validated += 1
+                    found += row["ok"]
+                    if row["ok"]:
+                        self.plausible.append(cand_index)
+                        first_found = first_found or time.monotonic()
+                out.flush()
+        self.plausible.sort()
+        return validated
 
     def _validate(
         self,
