@@ -259,3 +259,29 @@ def test_screening_lanes_judge_every_candidate_once_as_one_lane_does(tmp_path: P
         assert by_id[18] == "timeout" and by_id[31] == "error: child died" and by_id[42] == "ok"
     assert [row["ok"] for row in one.rows] == [row["ok"] for row in two.rows]
     assert [c.key for c in one.plausible] == [c.key for c in two.plausible]
+
+
+def test_a_worker_started_before_its_candidates_waits_for_them_and_one_given_none_stops(
+    tmp_path: Path, fast: list[str]
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "counter.py").write_text(COUNTER)
+    (tmp_path / "tests" / "test_counter.py").write_text(COUNTER_TESTS)
+    settings = Settings(project_root=tmp_path, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None
+    site = make_site(tmp_path, "counter.py", "count_up")
+    assert site is not None
+    cands = rank(site, loc, "counter.py", set())[:40]
+    validator = Validator(settings)
+    early = validator.start("counter.py", "count_up", loc, time.time() + 60, Budget())
+    time.sleep(1.0)  # it collects meanwhile, then waits
+    verdicts = early.run(cands)
+    direct = validator.validate("counter.py", "count_up", cands, loc, time.time() + 60, Budget())
+    assert verdicts.rows and [r["ok"] for r in verdicts.rows] == [r["ok"] for r in direct.rows]
+    assert [c.key for c in verdicts.plausible] == [c.key for c in direct.plausible]
+    idle = validator.start("counter.py", "count_up", loc, time.time() + 60, Budget())
+    started = time.monotonic()
+    nothing = idle.run([])
+    assert (nothing.rows, nothing.plausible, nothing.error) == ([], [], "") and time.monotonic() - started < 5
+    assert (tmp_path / "counter.py").read_text() == COUNTER

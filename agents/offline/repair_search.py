@@ -5,28 +5,21 @@ first in the fork-per-candidate worker, and return the plausible ones (those pas
 from __future__ import annotations
 
 import ast
-import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from selfmod.agents.offline.repair_behaviour import Observations, behaviour_job, check_seconds, read_observations
+from selfmod.agents.offline.repair_behaviour import Observations, behaviour_job
 from selfmod.agents.offline.repair_budget import Budget, PhaseClock, PhaseProgress
 from selfmod.agents.offline.repair_edits import Candidate, Site
 from selfmod.agents.offline.repair_ranking import build_ranked, generate, pairs, rank, suspicion
 from selfmod.agents.offline.repair_richer import RICHER_OPERATORS, coordinated
+from selfmod.agents.offline.repair_validator import Validator
 from selfmod.config import Settings
 from selfmod.tools.code.code_index import index_source
 from selfmod.tools.code.source_text import read_source
-from selfmod.tools.localize import Localization, pytest_args, pytest_options
-from selfmod.tools.sandbox import Sandbox
-from selfmod.tools.sandbox.helpers import WORKER_MODULE, helper_env
-from selfmod.tools.sandbox.interpreter import project_python
-from selfmod.tools.sandbox.runner import ProcessResult
-from selfmod.tools.timings import phase, record
+from selfmod.tools.localize import Localization
 
 Progress = Callable[[int, int], None]
 __all__ = ["Budget", "SearchResult", "Validator", "make_site", "pairs", "rank", "search"]
@@ -97,112 +90,6 @@ def make_site(root: Path, rel: str, qualname: str) -> Site | None:
     return Site(text, sym, node) if sym and node else None
 
 
-@dataclass
-class Verdicts:
-    """The worker's answer: plausible candidates in validation order, and one row per validated candidate."""
-
-    plausible: list[Candidate]
-    rows: list[dict[str, Any]]
-    loop_seconds: float = 0.0
-    error: str = ""
-    observations: Observations | None = None
-    """The behaviour check of `plausible` when the job asked the worker for it."""
-
-    @property
-    def timeouts(self) -> int:
-        """How many candidates hit the per-candidate timeout."""
-        return sum(1 for row in self.rows if row["verdict"] == "timeout")
-
-
-class Validator:
-    """Runs the fork-per-candidate worker in the sandbox and reads its verdicts."""
-
-    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
-        self.settings = settings
-        self.progress = progress
-
-    def timeout_for(self, loc: Localization, tests: list[str]) -> float:
-        """Screening timeout from the baseline: ten times the failing tests' time, 0.05 s to 1 s."""
-        return min(1.0, max(0.05, 10 * sum(loc.expected_seconds(t) for t in tests)))
-
-    def confirm_timeout(self, loc: Localization) -> float:
-        """Timeout for confirming a survivor against every test: three times their baseline time plus a second."""
-        return 1.0 + 3 * sum(loc.expected_seconds(t) for t in [*loc.failing, *loc.passing])
-
-    def validate(
-        self,
-        rel: str,
-        qualname: str,
-        cands: list[Candidate],
-        loc: Localization,
-        deadline: float,
-        budget: Budget,
-        failing: list[str] | None = None,
-        behaviour: dict[str, Any] | None = None,
-    ) -> Verdicts:
-        """Validate candidates in order until the budget or the stop rule ends it; `failing` narrows the tests
-        a candidate must turn green (default: every failing test). With a `behaviour` job (`behaviour_job`) the
-        worker also runs the behaviour check of the plausible candidates it found, before it exits."""
-        if not cands or time.time() >= deadline:
-            return Verdicts([], [])
-        failing = failing or loc.failing
-        sandbox = Sandbox(self.settings)
-        with sandbox.workspace() as ws:
-            job = {
-                "file": rel,
-                "qualname": qualname,
-                "failing": failing,
-                "passing": loc.passing,
-                "timeout": self.timeout_for(loc, failing),
-                "confirm_timeout": self.confirm_timeout(loc),
-                "deadline": deadline,
-                "stop_after": budget.stop_after,
-                "stop_seconds": budget.stop_seconds,
-                "max_plausible": budget.max_plausible,
-                "lanes": budget.lanes,
-                "candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)],
-                "pytest_args": pytest_options(pytest_args(self.settings.test_command) or []),
-            }
-            job_file, results, observed = ws.base / "job.json", ws.base / "results.jsonl", ws.base / "behaviour.jsonl"
-            timeout = max(5.0, deadline - time.time() + 30)
-            if behaviour is not None:
-                job["behaviour"] = {**behaviour, "results": str(observed)}
-                timeout += check_seconds(budget.max_plausible)
-            job_file.write_text(json.dumps(job))
-            results.touch()
-            command = [project_python(self.settings), "-m", WORKER_MODULE, str(job_file), str(results)]
-            ran: list[ProcessResult] = []
-            worker = threading.Thread(
-                target=lambda: ran.append(sandbox.execute(ws, command, helper_env(ws.env), timeout=timeout)),
-                daemon=True,
-            )
-            with phase("worker"):
-                worker.start()
-                while worker.is_alive():
-                    worker.join(0.1)
-                    if self.progress:
-                        self.progress(results.read_bytes().count(b"\n"), len(cands))
-            verdicts = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
-            rows = sorted((v for v in verdicts if "id" in v), key=lambda v: int(v["id"]))  # lanes finish unordered
-            plausible = [cands[v["id"]] for v in rows if v["ok"]]
-            seen = None
-            if behaviour is not None and plausible:
-                seen = read_observations(observed, ran[0].exit_code if ran else None)
-        loop = next((float(v["loop_seconds"]) for v in verdicts if v.get("done")), 0.0)
-        record("worker_candidates", loop)
-        error = "" if rows else _worker_error(verdicts, ran[0] if ran else None)
-        return Verdicts(plausible, rows, loop, error, seen)
-
-
-def _worker_error(verdicts: list[dict[str, Any]], ran: ProcessResult | None) -> str:
-    """Why the worker validated nothing: its own fatal line, else the last lines of its output."""
-    fatal = next((str(v["fatal"]) for v in verdicts if v.get("fatal")), "")
-    if fatal or ran is None:
-        return fatal or "it did not run"
-    lines = [line for line in ran.output.strip().splitlines() if line.strip()]
-    return " | ".join(lines[-3:])[-400:] or f"exit code {ran.exit_code}"
-
-
 def relevant_failing(loc: Localization, rel: str, start: int, end: int) -> list[str]:
     """The failing tests that run the target's lines (all failing tests when coverage shows none does): another
     bug's failing test must not stop a repair of this one."""
@@ -247,12 +134,17 @@ def search(
     if site is None:
         return result
     result.original_source = "\n".join(site.lines[site.symbol.start - 1 : site.symbol.end]) + "\n"
-    raw, result.generated = generate(site, loc, rel, budget.candidates * 3, clock, progress)
-    singles = build_ranked(site, raw, exclude, budget.candidates, clock, progress)
-    result.ranked = len(singles)
     validator = Validator(settings, (lambda done, total: progress("validation", done, total)) if progress else None)
     failing = relevant_failing(loc, rel, site.symbol.start, site.symbol.end)
     behaviour = behaviour_job(settings, loc) if check_behaviour else None
+    first = validator.start(rel, qualname, loc, clock.deadline, budget, failing, behaviour)  # starts up meanwhile
+    try:
+        raw, result.generated = generate(site, loc, rel, budget.candidates * 3, clock, progress)
+        singles = build_ranked(site, raw, exclude, budget.candidates, clock, progress)
+    except BaseException:
+        first.cancel()
+        raise
+    result.ranked = len(singles)
     for stage in ("singles", "pairs", "richer"):
         if stage == "singles":
             pool = singles
@@ -261,7 +153,10 @@ def search(
         else:
             pool = richer(site, raw, loc, rel, {*exclude, *(c.key for c in singles)}, budget, clock)
         pool = pool[: max(0, budget.candidates - result.validated)]
-        verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing, behaviour)
+        if stage == "singles":
+            verdicts = first.run(pool if time.time() < clock.deadline else [])
+        else:
+            verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing, behaviour)
         if not result.plausible:
             result.observations = verdicts.observations
         result.plausible += verdicts.plausible

@@ -113,6 +113,16 @@ def _run(items: list[pytest.Item]) -> bool:
     return True
 
 
+def _wait_for_candidates(path: Path, deadline: float) -> list[dict[str, Any]]:
+    """The candidates the host hands over once it has ranked them (started early, this worker collected the
+    tests meanwhile); none when the deadline passes first."""
+    while not path.exists():
+        if time.time() > deadline:
+            return []
+        time.sleep(0.002)
+    return list(json.loads(path.read_text())["candidates"])
+
+
 def lanes() -> int:
     """Screening children run at once: the cores this process may use (at most 4)."""
     try:
@@ -236,6 +246,10 @@ class RepairLoop:
         passing = [by_id[n] for n in job["passing"] if n in by_id]
         module = _module_for(job["file"])
         original = _target(module, job["qualname"]) if module else None
+        if "candidates" not in job:
+            job["candidates"] = _wait_for_candidates(Path(job["candidates_file"]), float(job["deadline"]))
+        if not job["candidates"]:
+            return True
         gc.collect()
         gc.freeze()  # keep the collector from touching (and so copying) the parent's pages in each child
         with open(self.results, "a", encoding="utf-8") as out:

@@ -1,0 +1,184 @@
+"""The fork-per-candidate worker seen from the host: start it in the sandbox, hand it candidates, read verdicts.
+
+A worker can be started before its candidates exist (`Validator.start`): it starts Python and pytest and
+collects the tests while the host generates and ranks candidates, then waits for them (`WorkerRun.run`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from selfmod.agents.offline.repair_behaviour import Observations, check_seconds, read_observations
+from selfmod.agents.offline.repair_budget import Budget
+from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.config import Settings
+from selfmod.tools.changes.atomic import atomic_write_text
+from selfmod.tools.localize import Localization, pytest_args, pytest_options
+from selfmod.tools.sandbox import Sandbox
+from selfmod.tools.sandbox.helpers import WORKER_MODULE, helper_env
+from selfmod.tools.sandbox.interpreter import project_python
+from selfmod.tools.sandbox.runner import ProcessResult
+from selfmod.tools.timings import phase, record
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Verdicts:
+    """The worker's answer: plausible candidates in validation order, and one row per validated candidate."""
+
+    plausible: list[Candidate]
+    rows: list[dict[str, Any]]
+    loop_seconds: float = 0.0
+    error: str = ""
+    observations: Observations | None = None
+    """The behaviour check of `plausible` when the job asked the worker for it."""
+
+    @property
+    def timeouts(self) -> int:
+        """How many candidates hit the per-candidate timeout."""
+        return sum(1 for row in self.rows if row["verdict"] == "timeout")
+
+
+class Validator:
+    """Runs the fork-per-candidate worker in the sandbox and reads its verdicts."""
+
+    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.progress = progress
+
+    def timeout_for(self, loc: Localization, tests: list[str]) -> float:
+        """Screening timeout from the baseline: ten times the failing tests' time, 0.05 s to 1 s."""
+        return min(1.0, max(0.05, 10 * sum(loc.expected_seconds(t) for t in tests)))
+
+    def confirm_timeout(self, loc: Localization) -> float:
+        """Timeout for confirming a survivor against every test: three times their baseline time plus a second."""
+        return 1.0 + 3 * sum(loc.expected_seconds(t) for t in [*loc.failing, *loc.passing])
+
+    def validate(
+        self,
+        rel: str,
+        qualname: str,
+        cands: list[Candidate],
+        loc: Localization,
+        deadline: float,
+        budget: Budget,
+        failing: list[str] | None = None,
+        behaviour: dict[str, Any] | None = None,
+    ) -> Verdicts:
+        """Validate candidates in order until the budget or the stop rule ends it; `failing` narrows the tests
+        a candidate must turn green (default: every failing test). With a `behaviour` job (`behaviour_job`) the
+        worker also runs the behaviour check of the plausible candidates it found, before it exits."""
+        if not cands or time.time() >= deadline:
+            return Verdicts([], [])
+        return self.start(rel, qualname, loc, deadline, budget, failing, behaviour).run(cands)
+
+    def start(
+        self,
+        rel: str,
+        qualname: str,
+        loc: Localization,
+        deadline: float,
+        budget: Budget,
+        failing: list[str] | None = None,
+        behaviour: dict[str, Any] | None = None,
+    ) -> WorkerRun:
+        """Start a worker that waits for its candidates (`WorkerRun.run` hands them over)."""
+        failing = failing or loc.failing
+        job = {
+            "file": rel,
+            "qualname": qualname,
+            "failing": failing,
+            "passing": loc.passing,
+            "timeout": self.timeout_for(loc, failing),
+            "confirm_timeout": self.confirm_timeout(loc),
+            "deadline": deadline,
+            "stop_after": budget.stop_after,
+            "stop_seconds": budget.stop_seconds,
+            "max_plausible": budget.max_plausible,
+            "lanes": budget.lanes,
+            "pytest_args": pytest_options(pytest_args(self.settings.test_command) or []),
+        }
+        timeout = max(5.0, deadline - time.time() + 30)
+        if behaviour is not None:
+            timeout += check_seconds(budget.max_plausible)
+        return WorkerRun(self.settings, job, behaviour, timeout, self.progress)
+
+
+class WorkerRun:
+    """One worker in its own sandbox workspace, from start-up to its verdicts."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        job: dict[str, Any],
+        behaviour: dict[str, Any] | None,
+        timeout: float,
+        progress: Progress | None,
+    ) -> None:
+        self.progress = progress
+        self._stack = contextlib.ExitStack()
+        sandbox = Sandbox(settings)
+        ws = self._stack.enter_context(sandbox.workspace())
+        self.job_file, self.results = ws.base / "job.json", ws.base / "results.jsonl"
+        self.candidates_file, self.observed = ws.base / "candidates.json", ws.base / "behaviour.jsonl"
+        job = {**job, "candidates_file": str(self.candidates_file)}
+        if behaviour is not None:
+            job["behaviour"] = {**behaviour, "results": str(self.observed)}
+        self.behaviour = behaviour is not None
+        self.job_file.write_text(json.dumps(job))
+        self.results.touch()
+        command = [project_python(settings), "-m", WORKER_MODULE, str(self.job_file), str(self.results)]
+        self._ran: list[ProcessResult] = []
+        self._thread = threading.Thread(
+            target=lambda: self._ran.append(sandbox.execute(ws, command, helper_env(ws.env), timeout=timeout)),
+            daemon=True,
+        )
+        self._thread.start()
+
+    def run(self, cands: list[Candidate]) -> Verdicts:
+        """Hand the worker its candidates and wait for its verdicts (no candidates: it just stops)."""
+        try:
+            self._hand_over(cands)
+            with phase("worker"):
+                while self._thread.is_alive():
+                    self._thread.join(0.1)
+                    if self.progress:
+                        self.progress(self.results.read_bytes().count(b"\n"), len(cands))
+            verdicts = [json.loads(line) for line in self.results.read_text().splitlines() if line.strip()]
+            rows = sorted((v for v in verdicts if "id" in v), key=lambda v: int(v["id"]))  # lanes end unordered
+            plausible = [cands[v["id"]] for v in rows if v["ok"]]
+            seen = None
+            if self.behaviour and plausible:
+                seen = read_observations(self.observed, self._ran[0].exit_code if self._ran else None)
+        finally:
+            self._stack.close()
+        loop = next((float(v["loop_seconds"]) for v in verdicts if v.get("done")), 0.0)
+        record("worker_candidates", loop)
+        error = "" if rows or not cands else _worker_error(verdicts, self._ran[0] if self._ran else None)
+        return Verdicts(plausible, rows, loop, error, seen)
+
+    def cancel(self) -> None:
+        """Stop a worker that will get no candidates."""
+        with contextlib.suppress(Exception):
+            self.run([])
+
+    def _hand_over(self, cands: list[Candidate]) -> None:
+        payload = {"candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)]}
+        # the worker sees all of it or nothing; a fresh exclusive temp file, as the sandbox can write this folder
+        atomic_write_text(self.candidates_file, json.dumps(payload), mode=0o644)
+
+
+def _worker_error(verdicts: list[dict[str, Any]], ran: ProcessResult | None) -> str:
+    """Why the worker validated nothing: its own fatal line, else the last lines of its output."""
+    fatal = next((str(v["fatal"]) for v in verdicts if v.get("fatal")), "")
+    if fatal or ran is None:
+        return fatal or "it did not run"
+    lines = [line for line in ran.output.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-3:])[-400:] or f"exit code {ran.exit_code}"
