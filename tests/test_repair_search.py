@@ -178,7 +178,8 @@ def _shapes(root: Path, tests: str) -> list[Candidate]:
     return [bad, good]
 
 
-def test_a_unittest_failure_is_not_a_pass_in_the_worker(tmp_path: Path, fast: list[str]) -> None:
+@pytest.mark.parametrize("quick", [True, False])
+def test_a_unittest_failure_is_not_a_pass_in_the_worker(tmp_path: Path, fast: list[str], quick: bool) -> None:
     bad, good = _shapes(tmp_path, UNITTEST_SUITE)
     settings = Settings(project_root=tmp_path, env_passthrough=fast)
     loc = localize(settings)
@@ -187,11 +188,13 @@ def test_a_unittest_failure_is_not_a_pass_in_the_worker(tmp_path: Path, fast: li
         ["tests/test_shapes.py::AreaTest::test_square"],
         ["tests/test_shapes.py::AreaTest::test_zero"],
     )
-    verdicts = Validator(settings).validate("shapes.py", "area", [bad, good], loc, time.time() + 60, Budget())
+    budget = Budget(quick_screen=quick)
+    verdicts = Validator(settings).validate("shapes.py", "area", [bad, good], loc, time.time() + 60, budget)
     assert [row["verdict"] for row in verdicts.rows] == ["failed", "ok"]
     assert verdicts.plausible == [good]
 
 
+@pytest.mark.parametrize("quick", [True, False])
 @pytest.mark.parametrize(
     ("failing", "fixable"),
     [
@@ -202,8 +205,10 @@ def test_a_unittest_failure_is_not_a_pass_in_the_worker(tmp_path: Path, fast: li
     ],
 )
 def test_worker_outcomes_come_from_pytests_reports(
-    tmp_path: Path, fast: list[str], failing: list[str], fixable: bool
+    tmp_path: Path, fast: list[str], failing: list[str], fixable: bool, quick: bool
 ) -> None:
+    """Screening with pytest's hooks alone (`quick`) may let an xpass through, never a failure; the full
+    protocol that confirms a survivor decides, so both give the same verdicts."""
     bad, good = _shapes(tmp_path, PYTEST_STYLES)
     settings = Settings(project_root=tmp_path, env_passthrough=fast)
     loc = localize(settings)
@@ -216,7 +221,8 @@ def test_worker_outcomes_come_from_pytests_reports(
         "tests/test_shapes.py::test_skip": "skipped",
     }
     loc.outcomes["tests/test_shapes.py::test_param[2-2-4]"] = "skipped"  # only the chosen test decides
-    verdicts = Validator(settings).validate("shapes.py", "area", [bad, good], loc, time.time() + 60, Budget(), failing)
+    budget = Budget(quick_screen=quick)
+    verdicts = Validator(settings).validate("shapes.py", "area", [bad, good], loc, time.time() + 60, budget, failing)
     assert verdicts.plausible == ([good] if fixable else [])
     assert verdicts.rows and all(row["verdict"] in ("failed", "ok") for row in verdicts.rows)
 

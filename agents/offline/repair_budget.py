@@ -26,6 +26,8 @@ class Budget:
     stop_seconds: float = 2.0
     """Seconds the worker goes on looking once one candidate passed (whichever of the two ends first)."""
     max_plausible: int = 25
+    quick_screen: bool = True
+    """Screen with pytest's setup/call/teardown hooks but without its reports (survivors get the full protocol)."""
     lanes: int = 0
     """Candidates the worker screens at once, each in its own child (0: one per core it may use)."""
     pair_lines: int = 3

@@ -103,6 +103,7 @@ class Validator:
             "stop_seconds": budget.stop_seconds,
             "max_plausible": budget.max_plausible,
             "lanes": budget.lanes,
+            "screen": "quick" if budget.quick_screen else "full",
             "pytest_args": pytest_options(pytest_args(self.settings.test_command) or []),
         }
         timeout = max(5.0, deadline - time.time() + 30)

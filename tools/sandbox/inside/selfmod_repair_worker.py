@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from types import FunctionType, ModuleType
 from typing import Any
@@ -138,8 +139,15 @@ class _Screen:
     separately). It reports each start and failure on a pipe, so a hang is charged to exactly one candidate."""
 
     def __init__(
-        self, original: FunctionType, sources: list[str], start: int, end: int, failing: list[Any], timeout: float
+        self,
+        original: FunctionType,
+        sources: list[str],
+        span: tuple[int, int],
+        failing: list[Any],
+        timeout: float,
+        run: Callable[[list[Any]], bool],
     ) -> None:
+        start, end = span
         self.start, self.end, self.timeout = start, end, timeout
         self.rows: list[tuple[int, dict[str, Any]]] = []
         self.survivor: int | None = None
@@ -158,7 +166,7 @@ class _Screen:
                 os.write(write_fd, f"s{j}\n".encode())
                 try:
                     _install(original, sources[j])
-                    ok = _run(failing)
+                    ok = run(failing)
                 except BaseException:  # the candidate is untrusted code
                     ok = False
                 os.write(write_fd, f"{'p' if ok else 'f'}{j}\n".encode())
@@ -227,6 +235,27 @@ def _wait(running: list[_Screen]) -> list[_Screen]:
     return ended
 
 
+def _screen_run(items: list[pytest.Item]) -> bool:
+    """A screening pass over the items: pytest's setup, call and teardown hooks without building reports (a
+    failure's report formats its traceback, which costs more than the test). Stops at the first item that raises;
+    may pass what the full protocol would not (an xpass), never the reverse: a survivor is confirmed by `_run`."""
+    for i, item in enumerate(items):
+        nextitem = items[i + 1] if i + 1 < len(items) else None
+        hooks = item.ihook
+        try:
+            hooks.pytest_runtest_setup(item=item)
+            hooks.pytest_runtest_call(item=item)
+        except BaseException:  # a failure, an error, a skip: not a pass
+            _teardown_all(item)
+            return False
+        try:
+            hooks.pytest_runtest_teardown(item=item, nextitem=nextitem)
+        except BaseException:
+            _teardown_all(item)
+            return False
+    return True
+
+
 class RepairLoop:
     """Replaces pytest's test loop with the candidate loop."""
 
@@ -282,6 +311,7 @@ class RepairLoop:
         running: list[_Screen] = []
         found = validated = index = 0
         first_found = 0.0
+        screen_run = _run if job.get("screen") == "full" else _screen_run
         while True:
             if time.time() > job["deadline"]:
                 for screen in running:
@@ -292,7 +322,7 @@ class RepairLoop:
             while not stop and len(running) < self.lanes and (queue or index < len(sources)):
                 lo, hi = queue.popleft() if queue else (index, min(index + BATCH, len(sources)))
                 index = max(index, hi)
-                running.append(_Screen(original, sources, lo, hi, failing, float(job["timeout"])))
+                running.append(_Screen(original, sources, (lo, hi), failing, float(job["timeout"]), screen_run))
             if not running:
                 break
             for screen in _wait(running):
