@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import CALC
 
 from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.agents.offline.repair_ranking import code_key
 from selfmod.agents.offline.repair_search import Budget, Validator, make_site, rank, search
 from selfmod.config import Settings
 from selfmod.tools.localize import localize, pytest_args
@@ -291,3 +294,21 @@ def test_a_worker_started_before_its_candidates_waits_for_them_and_one_given_non
     nothing = idle.run([])
     assert (nothing.rows, nothing.plausible, nothing.error) == ([], [], "") and time.monotonic() - started < 5
     assert (tmp_path / "counter.py").read_text() == COUNTER
+
+
+def _def(text: str) -> Any:
+    node = ast.parse(text).body[0]
+    assert isinstance(node, ast.FunctionDef)
+    return node
+
+
+def test_candidates_that_compile_alike_are_one_candidate() -> None:
+    base = code_key(_def("def f(a, b):\n    return a + b * 2\n"))
+    assert code_key(_def("def f(a,b):\n    return (a + (b * 2))  # same\n")) == base
+    assert code_key(_def("@cache\ndef f(a, b):\n    return a + b * (1 + 1)\n")) == base
+    assert code_key(_def("def f(a, b):\n    return a + b * 3\n")) != base
+    assert code_key(_def("def f(a, b):\n    return b + a * 2\n")) != base
+    assert code_key(_def("def f(a, c):\n    return a + c * 2\n")) != base  # a renamed parameter is a change
+    inner = _def("def g():\n    nonlocal total\n    total += 1\n")  # does not compile alone
+    assert code_key(inner).startswith("ast:") and code_key(inner) == code_key(inner)
+    assert code_key(_def("def f(x):\n    return x is 1\n")) != code_key(_def("def f(x):\n    return x == 1\n"))

@@ -37,6 +37,8 @@ class Localization:
     messages: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     tracer: str = ""
+    _scores: dict[tuple[str, int], float] = field(default_factory=dict, repr=False, compare=False)
+    _failing: list[int] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def problem(self) -> str:
@@ -62,12 +64,23 @@ class Localization:
         return max((self.durations.get(t, 0.01) for t in self.passing), default=0.01)
 
     def line_score(self, rel: str, line: int) -> float:
-        """Ochiai suspiciousness of one line: ef / sqrt(F * (ef + ep))."""
-        tests = self.coverage.get(rel, {}).get(line, [])
-        failing = len(self.failing)
-        ef = sum(1 for t in tests if self.outcomes.get(t) in ("failed", "error"))
-        ep = sum(1 for t in tests if self.outcomes.get(t) == "passed")
-        return ef / math.sqrt(failing * (ef + ep)) if ef and failing else 0.0
+        """Ochiai suspiciousness of one line: ef / sqrt(F * (ef + ep)). Remembered per line (a search asks for
+        every candidate, and a line of a big project is covered by thousands of tests): change no outcome or
+        coverage after asking."""
+        key = (rel, line)
+        if key not in self._scores:
+            tests = self.coverage.get(rel, {}).get(line, [])
+            failing = self.failing_count()
+            ef = sum(1 for t in tests if self.outcomes.get(t) in ("failed", "error"))
+            ep = sum(1 for t in tests if self.outcomes.get(t) == "passed")
+            self._scores[key] = ef / math.sqrt(failing * (ef + ep)) if ef and failing else 0.0
+        return self._scores[key]
+
+    def failing_count(self) -> int:
+        """How many tests failed or errored (remembered, like the line scores)."""
+        if not self._failing:
+            self._failing.append(sum(1 for o in self.outcomes.values() if o in ("failed", "error")))
+        return self._failing[0]
 
     def function_score(self, module: ModuleIndex, qualname: str) -> float:
         """The highest line score inside the symbol."""

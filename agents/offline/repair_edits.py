@@ -140,8 +140,11 @@ def apply_edits(lines: list[str], edits: tuple[Edit, ...], first: int) -> list[s
     return text.rstrip("\n").split("\n")
 
 
-def function_source(site: Site, edits: tuple[Edit, ...]) -> tuple[str, str] | None:
-    """(function text with decorators as in the file, dedented def without decorators) after the edits."""
+def function_source(
+    site: Site, edits: tuple[Edit, ...]
+) -> tuple[str, str, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+    """(function text with decorators as in the file, dedented def without decorators, its parsed node) after
+    the edits."""
     sym = site.symbol
     segment = site.lines[sym.start - 1 : sym.end]
     changed = apply_edits(segment, edits, sym.start)
@@ -157,4 +160,4 @@ def function_source(site: Site, edits: tuple[Edit, ...]) -> tuple[str, str] | No
         return None
     fn = tree.body[0]
     def_text = "\n".join(dedented.split("\n")[fn.lineno - 1 :])
-    return full, def_text
+    return full, def_text, fn

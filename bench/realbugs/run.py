@@ -147,6 +147,7 @@ def run_bug(repo: Path, case: Case, spec: dict[str, Any], mode: str, index: int,
     row["seconds"] = round(time.perf_counter() - started, 2)
     result = (out.get("results") or [{}])[0]
     row.update(status=result.get("status"), message=(result.get("message") or "")[:300])
+    row["durations"] = result.get("durations") or {}
     after, _ = outcomes(command, root)
     row["fixed_tests_pass"] = all(after.get(t) == "passed" for t in case.failing)
     row["regressions"] = sorted(t for t in case.passing if after.get(t) != "passed")
