@@ -12,7 +12,7 @@ from conftest import CALC
 
 from selfmod.agents.offline.repair_edits import Candidate
 from selfmod.agents.offline.repair_ranking import code_key
-from selfmod.agents.offline.repair_search import Budget, Validator, make_site, rank, search
+from selfmod.agents.offline.repair_search import Budget, Validator, make_site, rank, relevant_passing, search
 from selfmod.config import Settings
 from selfmod.tools.localize import localize, pytest_args
 
@@ -312,3 +312,22 @@ def test_candidates_that_compile_alike_are_one_candidate() -> None:
     inner = _def("def g():\n    nonlocal total\n    total += 1\n")  # does not compile alone
     assert code_key(inner).startswith("ast:") and code_key(inner) == code_key(inner)
     assert code_key(_def("def f(x):\n    return x is 1\n")) != code_key(_def("def f(x):\n    return x == 1\n"))
+
+
+def test_survivors_are_confirmed_against_the_passing_tests_that_run_the_function(
+    tmp_path: Path, fast: list[str]
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "mod.py").write_text("def f(x):\n    return x - 2\n\n\ndef g():\n    return 1\n")
+    (tmp_path / "tests" / "test_mod.py").write_text(
+        "from mod import f, g\n\n\ndef test_f_two():\n    assert f(2) == 4\n\n\n"
+        "def test_f_one():\n    assert isinstance(f(1), int)\n\n\ndef test_g():\n    assert g() == 1\n"
+    )
+    settings = Settings(project_root=tmp_path, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None and loc.failing == ["tests/test_mod.py::test_f_two"]
+    assert relevant_passing(loc, "mod.py", 1, 2) == ["tests/test_mod.py::test_f_one"]
+    assert relevant_passing(loc, "mod.py", 5, 6) == ["tests/test_mod.py::test_g"]
+    result = search(settings, "mod.py", "f", loc, set(), Budget(seconds=30))
+    assert [c.description for c in result.plausible] == ["- -> +"]
+    assert (tmp_path / "mod.py").read_text().startswith("def f(x):\n    return x - 2\n")

@@ -98,6 +98,16 @@ def relevant_failing(loc: Localization, rel: str, start: int, end: int) -> list[
     return [t for t in loc.failing if t in covering] or loc.failing
 
 
+def relevant_passing(loc: Localization, rel: str, start: int, end: int) -> list[str]:
+    """The passing tests that run the target's lines: the only ones a change inside it can break (the project's
+    whole suite still judges the chosen patch in the sandbox). All passing tests when there is no coverage."""
+    lines = loc.coverage.get(rel, {})
+    if not loc.coverage:
+        return loc.passing
+    covering = {test for n in range(start, end + 1) for test in lines.get(n, [])}
+    return [t for t in loc.passing if t in covering]
+
+
 def richer(
     site: Site, raw: list[Candidate], loc: Localization, rel: str, exclude: set[str], budget: Budget, clock: PhaseClock
 ) -> list[Candidate]:
@@ -137,7 +147,8 @@ def search(
     validator = Validator(settings, (lambda done, total: progress("validation", done, total)) if progress else None)
     failing = relevant_failing(loc, rel, site.symbol.start, site.symbol.end)
     behaviour = behaviour_job(settings, loc) if check_behaviour else None
-    first = validator.start(rel, qualname, loc, clock.deadline, budget, failing, behaviour)  # starts up meanwhile
+    passing = relevant_passing(loc, rel, site.symbol.start, site.symbol.end)
+    first = validator.start(rel, qualname, loc, clock.deadline, budget, failing, behaviour, passing)  # starts now
     try:
         raw, result.generated = generate(site, loc, rel, budget.candidates * 3, clock, progress)
         singles = build_ranked(site, raw, exclude, budget.candidates, clock, progress)
@@ -156,7 +167,7 @@ def search(
         if stage == "singles":
             verdicts = first.run(pool if time.time() < clock.deadline else [])
         else:
-            verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing, behaviour)
+            verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing, behaviour, passing)
         if not result.plausible:
             result.observations = verdicts.observations
         result.plausible += verdicts.plausible

@@ -57,9 +57,11 @@ class Validator:
         """Screening timeout from the baseline: ten times the failing tests' time, 0.05 s to 1 s."""
         return min(1.0, max(0.05, 10 * sum(loc.expected_seconds(t) for t in tests)))
 
-    def confirm_timeout(self, loc: Localization) -> float:
-        """Timeout for confirming a survivor against every test: three times their baseline time plus a second."""
-        return 1.0 + 3 * sum(loc.expected_seconds(t) for t in [*loc.failing, *loc.passing])
+    def confirm_timeout(self, loc: Localization, passing: list[str] | None = None) -> float:
+        """Timeout for confirming a survivor against the failing tests and `passing` (default: every passing
+        test): three times their baseline time plus a second."""
+        tests = [*loc.failing, *(loc.passing if passing is None else passing)]
+        return 1.0 + 3 * sum(loc.expected_seconds(t) for t in tests)
 
     def validate(
         self,
@@ -71,13 +73,15 @@ class Validator:
         budget: Budget,
         failing: list[str] | None = None,
         behaviour: dict[str, Any] | None = None,
+        passing: list[str] | None = None,
     ) -> Verdicts:
         """Validate candidates in order until the budget or the stop rule ends it; `failing` narrows the tests
-        a candidate must turn green (default: every failing test). With a `behaviour` job (`behaviour_job`) the
-        worker also runs the behaviour check of the plausible candidates it found, before it exits."""
+        a candidate must turn green (default: every failing test), `passing` the ones it must keep green
+        (default: every passing test). With a `behaviour` job (`behaviour_job`) the worker also runs the
+        behaviour check of the plausible candidates it found, before it exits."""
         if not cands or time.time() >= deadline:
             return Verdicts([], [])
-        return self.start(rel, qualname, loc, deadline, budget, failing, behaviour).run(cands)
+        return self.start(rel, qualname, loc, deadline, budget, failing, behaviour, passing).run(cands)
 
     def start(
         self,
@@ -88,16 +92,18 @@ class Validator:
         budget: Budget,
         failing: list[str] | None = None,
         behaviour: dict[str, Any] | None = None,
+        passing: list[str] | None = None,
     ) -> WorkerRun:
         """Start a worker that waits for its candidates (`WorkerRun.run` hands them over)."""
         failing = failing or loc.failing
+        passing = loc.passing if passing is None else passing
         job = {
             "file": rel,
             "qualname": qualname,
             "failing": failing,
-            "passing": loc.passing,
+            "passing": passing,
             "timeout": self.timeout_for(loc, failing),
-            "confirm_timeout": self.confirm_timeout(loc),
+            "confirm_timeout": self.confirm_timeout(loc, passing),
             "deadline": deadline,
             "stop_after": budget.stop_after,
             "stop_seconds": budget.stop_seconds,
