@@ -100,12 +100,11 @@ def relevant_failing(loc: Localization, rel: str, start: int, end: int) -> list[
 
 def relevant_passing(loc: Localization, rel: str, start: int, end: int) -> list[str]:
     """The passing tests that run the target's lines: the only ones a change inside it can break (the project's
-    whole suite still judges the chosen patch in the sandbox). All passing tests when there is no coverage."""
+    whole suite still judges the chosen patch in the sandbox). All passing tests when the coverage shows no test
+    at all running them (no coverage, or a failure before the function is reached)."""
     lines = loc.coverage.get(rel, {})
-    if not loc.coverage:
-        return loc.passing
     covering = {test for n in range(start, end + 1) for test in lines.get(n, [])}
-    return [t for t in loc.passing if t in covering]
+    return [t for t in loc.passing if t in covering] if covering else loc.passing
 
 
 def richer(
