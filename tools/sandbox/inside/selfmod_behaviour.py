@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 from _pytest.runner import runtestprotocol
-from selfmod_repair_worker import _install, _module_for, _target  # type: ignore[import-not-found]  # a sibling on PYTHONPATH
+from selfmod_repair_worker import _module_for, _target  # type: ignore[import-not-found]  # a sibling on PYTHONPATH
+from selfmod_screening import install as _install  # type: ignore[import-not-found]
 
 MAX_CALLS = 40
 MAX_INPUTS = 160

@@ -1,10 +1,12 @@
 """The validation worker, run inside the sandbox: `python -m selfmod_repair_worker JOB RESULTS`.
 
-pytest starts and collects once; for each candidate the worker forks, swaps the target function's code in the
-child, runs the previously failing tests and then the passing ones, and reports through a pipe. A child that
-outlives the per-candidate timeout is killed, so a hanging candidate costs about the timeout.
-A test passes only when pytest's own reports say so (`runtestprotocol`): a failing `unittest.TestCase` test, a
-fixture error, a skip, an xfail or an xpass is not a pass, even though nothing is raised to the caller.
+pytest starts and collects once (it may start before the host has ranked the candidates, and wait for them);
+screening children (`selfmod_screening.py`, one per core) each try a batch of candidates against the previously
+failing tests, swapping the target function's code, and report through a pipe; a child that outlives the
+per-candidate timeout is killed, so a hanging candidate costs about the timeout. Each survivor is confirmed in a
+fresh child against the failing and the passing tests, and passes only when pytest's own reports say so
+(`runtestprotocol`): a failing `unittest.TestCase` test, a fixture error, a skip, an xfail or an xpass is not a
+pass, even though nothing is raised to the caller.
 Standard library and pytest only: this file must run in any project's environment (its folder is put on
 PYTHONPATH; selfmod itself need not be installed there).
 """
@@ -19,13 +21,19 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 from types import FunctionType, ModuleType
 from typing import Any
 
 import pytest
-from _pytest.runner import runtestprotocol
+from selfmod_screening import (  # type: ignore[import-not-found]  # a sibling on PYTHONPATH
+    Screen,
+    install,
+    lanes,
+    run_protocol,
+    screen_run,
+    wait_any,
+)
 
 BATCH = 16
 """Candidates one screening child tries before a fresh fork (bounds the damage a candidate's side effects do)."""
@@ -67,53 +75,6 @@ def _target(module: ModuleType, qualname: str) -> FunctionType | None:
     return _raw_function(holder, parts[-1])
 
 
-def _install(original: FunctionType, source: str) -> None:
-    """Give `original` the code of the candidate (so every reference, including `from x import f`, sees it)."""
-    free = original.__code__.co_freevars
-    scope: dict[str, Any] = {}
-    if free:
-        body = "\n".join("    " + line for line in source.split("\n"))
-        factory = f"def __selfmod_factory__({', '.join(free)}):\n{body}\n    return {original.__name__}\n"
-        exec(compile(factory, original.__code__.co_filename, "exec"), original.__globals__, scope)
-        cells = [c.cell_contents for c in original.__closure__ or ()]
-        new = scope["__selfmod_factory__"](*cells)
-    else:
-        exec(compile(source, original.__code__.co_filename, "exec"), original.__globals__, scope)
-        new = scope[original.__name__]
-    original.__code__ = new.__code__
-    original.__defaults__ = new.__defaults__
-    original.__kwdefaults__ = new.__kwdefaults__
-
-
-def _passed(reports: list[Any]) -> bool:
-    """Every phase passed, the call phase ran, and it was not an xfail/xpass."""
-    call = [r for r in reports if r.when == "call"]
-    return bool(call) and all(r.passed and not hasattr(r, "wasxfail") for r in reports)
-
-
-def _teardown_all(item: pytest.Item) -> None:
-    """Tear down every fixture still set up (a run stopped early must leave nothing for the next one)."""
-    state: Any = getattr(item.session, "_setupstate", None)
-    if state is None:
-        return
-    try:
-        state.teardown_exact(None)
-    except TypeError:  # pytest < 7: teardown_exact(item, nextitem)
-        state.teardown_exact(item, None)
-
-
-def _run(items: list[pytest.Item]) -> bool:
-    """Run the items through pytest's own protocol (setup, call, teardown and their reports, without logging) and
-    stop at the first that does not pass."""
-    for i, item in enumerate(items):
-        nextitem = items[i + 1] if i + 1 < len(items) else None
-        if not _passed(runtestprotocol(item, log=False, nextitem=nextitem)):
-            if nextitem is not None:
-                _teardown_all(item)
-            return False
-    return True
-
-
 def _wait_for_candidates(path: Path, deadline: float) -> list[dict[str, Any]]:
     """The candidates the host hands over once it has ranked them (started early, this worker collected the
     tests meanwhile); none when the deadline passes first."""
@@ -122,138 +83,6 @@ def _wait_for_candidates(path: Path, deadline: float) -> list[dict[str, Any]]:
             return []
         time.sleep(0.002)
     return list(json.loads(path.read_text())["candidates"])
-
-
-def lanes() -> int:
-    """Screening children run at once: the cores this process may use (at most 4)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
-
-
-class _Screen:
-    """One screening child: it tries candidates `start`..`end` (exclusive) against the failing tests only,
-    restoring the original code between them, and stops at the first that passes them (the survivor, confirmed
-    separately). It reports each start and failure on a pipe, so a hang is charged to exactly one candidate."""
-
-    def __init__(
-        self,
-        original: FunctionType,
-        sources: list[str],
-        span: tuple[int, int],
-        failing: list[Any],
-        timeout: float,
-        run: Callable[[list[Any]], bool],
-    ) -> None:
-        start, end = span
-        self.start, self.end, self.timeout = start, end, timeout
-        self.rows: list[tuple[int, dict[str, Any]]] = []
-        self.survivor: int | None = None
-        self.current: int | None = None
-        self.next_untried = start
-        self.began = time.monotonic()
-        self.deadline = self.began + timeout
-        self.pending = b""
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: never returns
-            gc.disable()
-            os.close(read_fd)
-            saved = (original.__code__, original.__defaults__, original.__kwdefaults__)
-            for j in range(start, end):
-                os.write(write_fd, f"s{j}\n".encode())
-                try:
-                    _install(original, sources[j])
-                    ok = run(failing)
-                except BaseException:  # the candidate is untrusted code
-                    ok = False
-                os.write(write_fd, f"{'p' if ok else 'f'}{j}\n".encode())
-                if ok:
-                    os._exit(0)
-                original.__code__, original.__defaults__, original.__kwdefaults__ = saved
-            os._exit(0)
-        os.close(write_fd)
-        self.pid, self.fd = pid, read_fd
-
-    def read(self) -> bool:
-        """Take what the child wrote; True once it has exited (its pipe closed)."""
-        chunk = os.read(self.fd, 4096)
-        now = time.monotonic()
-        self.deadline = now + self.timeout
-        if not chunk:
-            if self.current is not None:
-                self._charge("error: child died", now)
-            elif self.next_untried == self.start and self.survivor is None:
-                self.current = self.start  # died before its first candidate: that one is charged
-                self._charge("error: child died", now)
-            self._close()
-            return True
-        self.pending += chunk
-        *lines, self.pending = self.pending.split(b"\n")
-        for line in lines:
-            kind, number = line[:1], int(line[1:])
-            if kind == b"s":
-                self.current, self.began = number, now
-            elif kind == b"f":
-                self.rows.append((number, {"ok": False, "verdict": "failed", "seconds": round(now - self.began, 4)}))
-                self.current, self.next_untried = None, number + 1
-            else:
-                self.survivor, self.current, self.next_untried = number, None, number + 1
-        return False
-
-    def kill(self, verdict: str = "timeout") -> None:
-        """Stop the child; the candidate it was on gets `verdict`."""
-        os.kill(self.pid, signal.SIGKILL)
-        if self.current is not None:
-            self._charge(verdict, time.monotonic())
-        self._close()
-
-    def _charge(self, verdict: str, now: float) -> None:
-        assert self.current is not None
-        self.rows.append((self.current, {"ok": False, "verdict": verdict, "seconds": round(now - self.began, 4)}))
-        self.next_untried, self.current = self.current + 1, None
-
-    def _close(self) -> None:
-        os.close(self.fd)
-        os.waitpid(self.pid, 0)
-
-
-def _wait(running: list[_Screen]) -> list[_Screen]:
-    """Wait for the next output of the running children; the ones that ended (exited or timed out)."""
-    ended: list[_Screen] = []
-    wait = max(0.0, min(s.deadline for s in running) - time.monotonic())
-    ready, _, _ = select.select([s.fd for s in running], [], [], wait)
-    for screen in running:
-        if screen.fd in ready:
-            if screen.read():
-                ended.append(screen)
-        elif time.monotonic() >= screen.deadline:
-            screen.kill()
-            ended.append(screen)
-    return ended
-
-
-def _screen_run(items: list[pytest.Item]) -> bool:
-    """A screening pass over the items: pytest's setup, call and teardown hooks without building reports (a
-    failure's report formats its traceback, which costs more than the test). Stops at the first item that raises;
-    may pass what the full protocol would not (an xpass), never the reverse: a survivor is confirmed by `_run`."""
-    for i, item in enumerate(items):
-        nextitem = items[i + 1] if i + 1 < len(items) else None
-        hooks = item.ihook
-        try:
-            hooks.pytest_runtest_setup(item=item)
-            hooks.pytest_runtest_call(item=item)
-        except BaseException:  # a failure, an error, a skip: not a pass
-            _teardown_all(item)
-            return False
-        try:
-            hooks.pytest_runtest_teardown(item=item, nextitem=nextitem)
-        except BaseException:
-            _teardown_all(item)
-            return False
-    return True
 
 
 class RepairLoop:
@@ -308,10 +137,10 @@ class RepairLoop:
         back to the front of the queue, so every candidate is screened once, whichever lane takes it."""
         job, sources = self.job, [c["source"] for c in self.job["candidates"]]
         queue: deque[tuple[int, int]] = deque()
-        running: list[_Screen] = []
+        running: list[Screen] = []
         found = validated = index = 0
         first_found = 0.0
-        screen_run = _run if job.get("screen") == "full" else _screen_run
+        tester = run_protocol if job.get("screen") == "full" else screen_run
         while True:
             if time.time() > job["deadline"]:
                 for screen in running:
@@ -322,10 +151,10 @@ class RepairLoop:
             while not stop and len(running) < self.lanes and (queue or index < len(sources)):
                 lo, hi = queue.popleft() if queue else (index, min(index + BATCH, len(sources)))
                 index = max(index, hi)
-                running.append(_Screen(original, sources, (lo, hi), failing, float(job["timeout"]), screen_run))
+                running.append(Screen(original, sources, (lo, hi), failing, float(job["timeout"]), tester))
             if not running:
                 break
-            for screen in _wait(running):
+            for screen in wait_any(running):
                 running.remove(screen)
                 rows = list(screen.rows)
                 if screen.next_untried < screen.end:
@@ -361,8 +190,8 @@ class RepairLoop:
             os.close(read_fd)
             verdict = "error"
             try:
-                _install(original, source)
-                verdict = "ok" if _run(failing) and _run(passing) else "failed"
+                install(original, source)
+                verdict = "ok" if run_protocol(failing) and run_protocol(passing) else "failed"
             except BaseException as exc:  # the candidate is untrusted code
                 verdict = f"error: {type(exc).__name__}"
             finally:
