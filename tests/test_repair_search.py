@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from conftest import CALC
 
-from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.agents.offline.repair_edits import Candidate, Site
 from selfmod.agents.offline.repair_ranking import code_key
 from selfmod.agents.offline.repair_search import Budget, Validator, make_site, rank, relevant_passing, search
 from selfmod.config import Settings
-from selfmod.tools.localize import localize, pytest_args
+from selfmod.tools.localize import Localization, localize, pytest_args
 
 COUNTER = """def count_up(n):
     i = 0
@@ -29,6 +29,19 @@ COUNTER_TESTS = "from counter import count_up\n\n\ndef test_count():\n    assert
 def fast(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     return ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+
+
+def _counter(root: Path, fast: list[str]) -> tuple[Settings, Localization, Site]:
+    """The counter project (its loop returns one too many), localised, and its `count_up` site."""
+    (root / "tests").mkdir()
+    (root / "counter.py").write_text(COUNTER)
+    (root / "tests" / "test_counter.py").write_text(COUNTER_TESTS)
+    settings = Settings(project_root=root, env_passthrough=fast)
+    loc = localize(settings)
+    assert loc is not None and loc.failing
+    site = make_site(root, "counter.py", "count_up")
+    assert site is not None
+    return settings, loc, site
 
 
 def test_localisation_ranks_the_buggy_lines(calc_project: Path, fast: list[str]) -> None:
@@ -67,14 +80,7 @@ def test_search_finds_the_guard_for_empty_input(calc_project: Path, fast: list[s
 
 
 def test_a_hanging_candidate_costs_about_the_timeout(tmp_path: Path, fast: list[str]) -> None:
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "counter.py").write_text(COUNTER)
-    (tmp_path / "tests" / "test_counter.py").write_text(COUNTER_TESTS)
-    settings = Settings(project_root=tmp_path, env_passthrough=fast)
-    loc = localize(settings)
-    assert loc is not None and loc.failing
-    site = make_site(tmp_path, "counter.py", "count_up")
-    assert site is not None
+    settings, loc, site = _counter(tmp_path, fast)
     cands = rank(site, loc, "counter.py", set())
     hang = next(c for c in cands if c.operator == "augassign" and c.description == "+= -> -=")
     fix = next(c for c in cands if c.operator == "return" and c.description == "return i")
@@ -243,14 +249,7 @@ def test_a_worker_that_validates_nothing_says_why(calc_project: Path, fast: list
 
 
 def test_screening_lanes_judge_every_candidate_once_as_one_lane_does(tmp_path: Path, fast: list[str]) -> None:
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "counter.py").write_text(COUNTER)
-    (tmp_path / "tests" / "test_counter.py").write_text(COUNTER_TESTS)
-    settings = Settings(project_root=tmp_path, env_passthrough=fast)
-    loc = localize(settings)
-    assert loc is not None
-    site = make_site(tmp_path, "counter.py", "count_up")
-    assert site is not None
+    settings, loc, site = _counter(tmp_path, fast)
     ranked = [c for c in rank(site, loc, "counter.py", set()) if c.description != "return i"]
     fix = next(c for c in rank(site, loc, "counter.py", set()) if c.description == "return i")
     hang = Candidate((), "x", "hang", 1, 1.0, 1.0, extra={"def": "def count_up(n):\n    while True:\n        pass\n"})
@@ -273,14 +272,7 @@ def test_screening_lanes_judge_every_candidate_once_as_one_lane_does(tmp_path: P
 def test_a_worker_started_before_its_candidates_waits_for_them_and_one_given_none_stops(
     tmp_path: Path, fast: list[str]
 ) -> None:
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "counter.py").write_text(COUNTER)
-    (tmp_path / "tests" / "test_counter.py").write_text(COUNTER_TESTS)
-    settings = Settings(project_root=tmp_path, env_passthrough=fast)
-    loc = localize(settings)
-    assert loc is not None
-    site = make_site(tmp_path, "counter.py", "count_up")
-    assert site is not None
+    settings, loc, site = _counter(tmp_path, fast)
     cands = rank(site, loc, "counter.py", set())[:40]
     validator = Validator(settings)
     early = validator.start("counter.py", "count_up", loc, time.time() + 60, Budget())
