@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import tempfile
@@ -250,3 +251,5 @@ def main() -> None:
     except SelfmodError as exc:
         err.print(f"error: {exc}", highlight=False, markup=False)
         sys.exit(1)
+    finally:
+        gc.freeze()  # exiting, the interpreter then skips collecting all the run loaded: a third of a second

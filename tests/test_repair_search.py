@@ -288,6 +288,49 @@ def test_a_worker_started_before_its_candidates_waits_for_them_and_one_given_non
     assert (tmp_path / "counter.py").read_text() == COUNTER
 
 
+def test_the_best_candidates_go_first_and_the_rest_follows_while_the_worker_screens(
+    tmp_path: Path, fast: list[str]
+) -> None:
+    settings, loc, site = _counter(tmp_path, fast)
+    ranked = rank(site, loc, "counter.py", set())[:60]
+    everything = Budget(stop_after=10**6, max_plausible=10**6, stop_seconds=1e9)
+    judged = Validator(settings).validate("counter.py", "count_up", ranked, loc, time.time() + 60, everything)
+    wrong = [ranked[r["id"]] for r in judged.rows if not r["ok"]][:30]
+    fix = next(c for c in ranked if c.description == "return i")
+    head, rest = wrong[:10], [*wrong[10:25], fix, *wrong[25:]]
+    calls: list[bool] = []
+
+    def more(stopped: Any) -> list[Candidate]:
+        calls.append(stopped())
+        return rest
+
+    verdicts = Validator(settings).start("counter.py", "count_up", loc, time.time() + 60, Budget()).run(head, more)
+    assert calls == [False]  # the worker had no fix among the first ones: it waited for the rest
+    assert [row["id"] for row in verdicts.rows] == list(range(len(head) + len(rest)))
+    assert [c.description for c in verdicts.plausible] == ["return i"] and verdicts.rest == rest
+    assert [r["id"] for r in verdicts.rows if r["ok"]] == [len(head) + 15]
+
+
+def test_a_worker_that_found_its_fix_among_the_first_candidates_does_not_wait_for_the_rest(
+    tmp_path: Path, fast: list[str]
+) -> None:
+    settings, loc, site = _counter(tmp_path, fast)
+    ranked = rank(site, loc, "counter.py", set())[:20]
+    seen: list[float] = []
+
+    def more(stopped: Any) -> list[Candidate]:
+        started = time.monotonic()
+        while not stopped() and time.monotonic() - started < 30:
+            time.sleep(0.05)
+        seen.append(time.monotonic() - started)
+        return []
+
+    budget = Budget(stop_after=20)
+    verdicts = Validator(settings).start("counter.py", "count_up", loc, time.time() + 60, budget).run(ranked, more)
+    assert seen and seen[0] < 30  # the worker ended on its stop rule, no rest handed over
+    assert verdicts.plausible and len(verdicts.rows) == 20 and verdicts.rest == []
+
+
 def _def(text: str) -> Any:
     node = ast.parse(text).body[0]
     assert isinstance(node, ast.FunctionDef)

@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -44,15 +45,21 @@ class OfflinePatcher:
         self.show_progress = sys.stderr.isatty() if show_progress is None else show_progress
         self._memory: dict[tuple[str, str], _Memory] = {}
         self._lock = threading.Lock()
+        self._ahead: Callable[[PatchProposal], None] | None = None
 
-    def prepare(self, context: CodeContext) -> None:
+    def prepare(self, context: CodeContext, ahead: Callable[[PatchProposal], None] | None = None) -> None:
         """Do the search for `context` now (e.g. in a background thread while the graph framework loads); the
-        first `propose` for it then takes the result. Its time is reported as `warm_up` phases."""
+        first `propose` for it then takes the result. Its time is reported as `warm_up` phases. `ahead` gets the
+        first plausible patch as soon as the search finds it (usually the one chosen, to test it meanwhile)."""
         with self._lock, collect() as spent:
             memory = self._memory.setdefault((context.file, context.qualified_name), _Memory())
             loc = self._localize()
             if memory.last is None:
-                self._find(memory, context, loc)
+                self._ahead = ahead
+                try:
+                    self._find(memory, context, loc)
+                finally:
+                    self._ahead = None
         memory.warm = {f"warm_up.{name}": seconds for name, seconds in spent.items()}
 
     def peek(self, context: CodeContext) -> PatchProposal | None:
@@ -137,8 +144,10 @@ class OfflinePatcher:
         self, context: CodeContext, loc: Localization, tried: set[str], budget: Budget | None = None
     ) -> SearchResult:
         budget = budget or self.budget
+        ahead = self._ahead
+        found = None if ahead is None else (lambda cand: ahead(_proposal(context, cand.source, "")))
         if not self.show_progress or threading.current_thread() is not threading.main_thread():
-            return search(self.settings, context.file, context.qualified_name, loc, tried, budget, None, True)
+            return search(self.settings, context.file, context.qualified_name, loc, tried, budget, None, True, found)
         columns = (TextColumn("repairing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task(context.qualified_name, total=None)
@@ -146,7 +155,7 @@ class OfflinePatcher:
             def update(phase: str, done: int, total: int | None) -> None:
                 bar.update(task, description=f"{context.qualified_name}: {phase}", completed=done, total=total)
 
-            return search(self.settings, context.file, context.qualified_name, loc, tried, budget, update, True)
+            return search(self.settings, context.file, context.qualified_name, loc, tried, budget, update, True, found)
 
 
 def _proposal(context: CodeContext, source: str, explanation: str) -> PatchProposal:

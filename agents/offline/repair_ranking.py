@@ -94,25 +94,32 @@ def build_ranked(
     progress: PhaseProgress | None = None,
 ) -> list[Candidate]:
     """Build the candidates in their order (best first), dropping duplicates and those that do not parse."""
+    return list(itertools.islice(ranked_stream(site, raw, exclude, clock, progress), limit))
+
+
+def ranked_stream(
+    site: Site,
+    raw: list[Candidate],
+    exclude: set[str],
+    clock: PhaseClock | None = None,
+    progress: PhaseProgress | None = None,
+) -> Iterator[Candidate]:
+    """`build_ranked` one candidate at a time, so the best can go to the worker while the rest are built."""
     original = built_key(site, ())
     assert original is not None
     seen = {original[2], *exclude}
-    out: list[Candidate] = []
     for number, cand in enumerate(raw):
-        if limit is not None and len(out) >= limit:
-            break
         if number % CHECK_EVERY == 0:
             if progress:
                 progress("ranking", number, len(raw))
             if clock and clock.over("ranking"):
-                break
+                return
         built = built_key(site, cand.edits)
         if built is None or built[2] in seen:
             continue
         cand.source, cand.extra["def"], cand.key = built
         seen.add(cand.key)
-        out.append(cand)
-    return out
+        yield cand
 
 
 def pairs(

@@ -5,6 +5,7 @@ first in the fork-per-candidate worker, and return the plausible ones (those pas
 from __future__ import annotations
 
 import ast
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,15 @@ from pathlib import Path
 from selfmod.agents.offline.repair_behaviour import Observations, behaviour_job
 from selfmod.agents.offline.repair_budget import Budget, PhaseClock, PhaseProgress
 from selfmod.agents.offline.repair_edits import Candidate, Site
-from selfmod.agents.offline.repair_ranking import build_ranked, generate, pairs, rank, suspicion
+from selfmod.agents.offline.repair_ranking import (
+    CHECK_EVERY,
+    build_ranked,
+    generate,
+    pairs,
+    rank,
+    ranked_stream,
+    suspicion,
+)
 from selfmod.agents.offline.repair_richer import RICHER_OPERATORS, coordinated
 from selfmod.agents.offline.repair_validator import Validator
 from selfmod.config import Settings
@@ -131,12 +140,14 @@ def search(
     budget: Budget,
     progress: PhaseProgress | None = None,
     check_behaviour: bool = False,
+    on_plausible: Callable[[Candidate], None] | None = None,
 ) -> SearchResult:
     """Find plausible repairs of `qualname` in `rel`: single edits first, then pairs on the top lines, then richer
     edits (changed argument lists, wrapped and unwrapped expressions, loop bounds, new statements, one edit at
     every occurrence). Every phase stops at its share of `budget.seconds`; the result says which ones the budget
     cut short. With `check_behaviour` the worker that finds the plausible candidates also runs them beyond the
-    tests (`SearchResult.observations`)."""
+    tests (`SearchResult.observations`). `on_plausible` gets the first plausible single edit as soon as it is
+    found (e.g. to start its test run while the search goes on)."""
     clock = PhaseClock(budget.seconds)
     result = SearchResult(budget_seconds=budget.seconds)
     site = make_site(settings.project_root, rel, qualname)
@@ -150,11 +161,20 @@ def search(
     first = validator.start(rel, qualname, loc, clock.deadline, budget, failing, behaviour, passing)  # starts now
     try:
         raw, result.generated = generate(site, loc, rel, budget.candidates * 3, clock, progress)
-        singles = build_ranked(site, raw, exclude, budget.candidates, clock, progress)
+        stream = ranked_stream(site, raw, exclude, clock, progress)
+        singles = list(itertools.islice(stream, min(budget.stop_after, budget.candidates)))
     except BaseException:
         first.cancel()
         raise
-    result.ranked = len(singles)
+
+    def rest(stopped: Callable[[], bool]) -> list[Candidate]:
+        more = []
+        for cand in itertools.islice(stream, max(0, budget.candidates - len(singles))):
+            more.append(cand)
+            if len(more) % CHECK_EVERY == 0 and stopped():
+                break
+        return more
+
     for stage in ("singles", "pairs", "richer"):
         if stage == "singles":
             pool = singles
@@ -164,7 +184,10 @@ def search(
             pool = richer(site, raw, loc, rel, {*exclude, *(c.key for c in singles)}, budget, clock)
         pool = pool[: max(0, budget.candidates - result.validated)]
         if stage == "singles":
-            verdicts = first.run(pool if time.time() < clock.deadline else [])
+            in_time = time.time() < clock.deadline
+            verdicts = first.run(pool if in_time else [], rest if in_time else None, on_plausible)
+            singles = pool = [*pool, *verdicts.rest]
+            result.ranked = len(singles)
         else:
             verdicts = validator.validate(rel, qualname, pool, loc, clock.deadline, budget, failing, behaviour, passing)
         if not result.plausible:

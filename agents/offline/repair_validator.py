@@ -1,7 +1,8 @@
 """The fork-per-candidate worker seen from the host: start it in the sandbox, hand it candidates, read verdicts.
 
 A worker can be started before its candidates exist (`Validator.start`): it starts Python and pytest and
-collects the tests while the host generates and ranks candidates, then waits for them (`WorkerRun.run`).
+collects the tests while the host generates and ranks candidates, then waits for them (`WorkerRun.run`). The
+best candidates can go first, in their own chunk, while the host builds the rest.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from selfmod.agents.offline.repair_behaviour import Observations, check_seconds, read_observations
@@ -27,6 +28,8 @@ from selfmod.tools.sandbox.runner import ProcessResult
 from selfmod.tools.timings import phase, record
 
 Progress = Callable[[int, int], None]
+Rest = Callable[[Callable[[], bool]], list[Candidate]]
+"""Builds the candidates after the first ones handed over; stops early once its argument returns True."""
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Verdicts:
     error: str = ""
     observations: Observations | None = None
     """The behaviour check of `plausible` when the job asked the worker for it."""
+    rest: list[Candidate] = field(default_factory=list)
+    """The candidates built while the worker screened the first ones (`WorkerRun.run`'s `more`)."""
 
     @property
     def timeouts(self) -> int:
@@ -149,13 +154,29 @@ class WorkerRun:
         )
         self._thread.start()
 
-    def run(self, cands: list[Candidate]) -> Verdicts:
-        """Hand the worker its candidates and wait for its verdicts (no candidates: it just stops)."""
+    def run(
+        self, cands: list[Candidate], more: Rest | None = None, on_plausible: Callable[[Candidate], None] | None = None
+    ) -> Verdicts:
+        """Hand the worker its candidates and wait for its verdicts (no candidates: it just stops). With `more`,
+        `cands` are the best ones: the worker screens them while `more(stopped)` builds the rest (`stopped()`
+        turns true once the worker has ended, when the rest is not needed); its rest is handed over after them.
+        `on_plausible` gets the first plausible candidate as soon as the worker reports it, while it goes on."""
         try:
-            self._hand_over(cands)
+            self._hand_over(cands, last=more is None)
+            rest: list[Candidate] = []
             with phase("worker"):
+                if more is not None:
+                    try:
+                        rest = more(lambda: not self._thread.is_alive())
+                    finally:
+                        self._hand_over(rest, last=True, start=len(cands), chunk=1)
+                    cands = [*cands, *rest]
+                first = on_plausible
                 while self._thread.is_alive():
-                    self._thread.join(0.1)
+                    self._thread.join(0.02 if first else 0.1)
+                    if first and (found := self._first_plausible(cands)) is not None:
+                        first(found)
+                        first = None
                     if self.progress:
                         self.progress(self.results.read_bytes().count(b"\n"), len(cands))
             verdicts = [json.loads(line) for line in self.results.read_text().splitlines() if line.strip()]
@@ -169,17 +190,33 @@ class WorkerRun:
         loop = next((float(v["loop_seconds"]) for v in verdicts if v.get("done")), 0.0)
         record("worker_candidates", loop)
         error = "" if rows or not cands else _worker_error(verdicts, self._ran[0] if self._ran else None)
-        return Verdicts(plausible, rows, loop, error, seen)
+        return Verdicts(plausible, rows, loop, error, seen, rest)
+
+    def _first_plausible(self, cands: list[Candidate]) -> Candidate | None:
+        for line in self.results.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:  # the line being written
+                continue
+            if row.get("ok") and 0 <= int(row.get("id", -1)) < len(cands):
+                return cands[int(row["id"])]
+        return None
 
     def cancel(self) -> None:
         """Stop a worker that will get no candidates."""
         with contextlib.suppress(Exception):
             self.run([])
 
-    def _hand_over(self, cands: list[Candidate]) -> None:
-        payload = {"candidates": [{"id": i, "source": c.extra["def"]} for i, c in enumerate(cands)]}
+    def _hand_over(self, cands: list[Candidate], last: bool = True, start: int = 0, chunk: int = 0) -> None:
+        payload = {
+            "candidates": [{"id": start + i, "source": c.extra["def"]} for i, c in enumerate(cands)],
+            "more": not last,
+        }
+        path = self.candidates_file
+        if chunk:
+            path = path.with_name(f"{path.stem}.{chunk}.json")
         # the worker sees all of it or nothing; a fresh exclusive temp file, as the sandbox can write this folder
-        atomic_write_text(self.candidates_file, json.dumps(payload), mode=0o644)
+        atomic_write_text(path, json.dumps(payload), mode=0o644)
 
 
 def _worker_error(verdicts: list[dict[str, Any]], ran: ProcessResult | None) -> str:

@@ -3,8 +3,9 @@
 Loading LangGraph and LangChain takes about a second and a quarter; the offline engine's own work (the line probe,
 the candidate search, the baseline test run) mostly waits for sandboxed processes. `start_warm_up` runs that work
 in a background thread as soon as the CLI knows the settings: the patcher keeps the search result for the graph,
-the sandbox caches the baseline and tests the patch the patcher will propose (when the critic would pass it), and
-the graph then finds them ready. It only reads the project and runs its tests
+the sandbox tests the first plausible patch as soon as the search finds it (usually the one chosen) and the patch
+the patcher will propose (when the critic would pass them), each beside the baseline run, and the graph then finds
+them ready. It only reads the project and runs its tests
 in the sandbox, as the graph would; whatever it cannot do is left for the graph to do (and report) itself.
 """
 
@@ -19,7 +20,7 @@ from selfmod.agents.offline.offline_extractor import OfflineExtractor
 from selfmod.agents.offline.offline_patcher import OfflinePatcher
 from selfmod.config import Settings
 from selfmod.errors import SelfmodError
-from selfmod.models import BugReport, CodeContext
+from selfmod.models import BugReport, CodeContext, PatchProposal
 from selfmod.tools.changes.audit import AuditLog
 from selfmod.tools.changes.safety import is_disabled
 from selfmod.tools.code.context import Located, extract_code_block
@@ -46,8 +47,7 @@ def _warm_up(settings: Settings, extractor: OfflineExtractor, patcher: OfflinePa
         first = next((item for item in items if item.status == "actionable"), None)
         if first is None:
             return
-        found = extractor.extract(first.reflection)  # runs the line probe: the baseline waits for it (2 cores)
-        Sandbox(settings).prefetch()
+        found = extractor.extract(first.reflection)  # runs the line probe
         if found.report is None or found.status != "found":
             return
         report = found.report
@@ -56,16 +56,24 @@ def _warm_up(settings: Settings, extractor: OfflineExtractor, patcher: OfflinePa
         )
         if not isinstance(located, Located):
             return
-        patcher.prepare(located.context)
-        _test_ahead(settings, patcher, located.context, report)
+        context = located.context
+        started: set[str] = set()
+
+        def test_ahead(proposal: PatchProposal) -> None:
+            if proposal.new_code not in started:  # started: the graph may have applied it already
+                started.add(proposal.new_code)
+                _test_ahead(settings, proposal, context, report)
+
+        patcher.prepare(context, test_ahead)
+        chosen = patcher.peek(context)
+        if chosen is not None:
+            test_ahead(chosen)
 
 
-def _test_ahead(settings: Settings, patcher: OfflinePatcher, context: CodeContext, report: BugReport) -> None:
-    """Start the sandbox test of the patch the patcher will propose, if the critic would pass it: the graph's
-    test of the same text on the same tree then takes this run's result."""
-    proposal = patcher.peek(context)
-    if proposal is None:
-        return
+def _test_ahead(settings: Settings, proposal: PatchProposal, context: CodeContext, report: BugReport) -> None:
+    """Start the sandbox test of a patch the patcher found (the first plausible one while it goes on, then the
+    one it will propose), if the critic would pass it: the graph's test of the same text on the same tree then
+    takes this run's result, and a patch already under test is not tested twice."""
     source = read_source(settings.project_root / context.file)[0]
     review = review_proposal(proposal, context, source, settings, report)
     if review.verdict.accepted and review.new_text is not None:

@@ -241,9 +241,15 @@ class Sandbox:
         return _EVALUATIONS.take(self._evaluation_key(patched), lambda: self._evaluate_now(patched))
 
     def _evaluate_now(self, patched: dict[str, str]) -> TestRun:
-        with phase("baseline"):
-            baseline = self.baseline()
-        reference = None if baseline.timed_out or not baseline.results_found else baseline.duration_s
+        reference = None
+        if self._baseline_cache().is_file():
+            with phase("baseline"):
+                baseline = self.baseline()
+            reference = None if baseline.timed_out or not baseline.results_found else baseline.duration_s
+        else:
+            self.prefetch()  # not done yet: it runs beside the patched run, which then adapts its time limits
         with phase("patched_run"):
             run = self.run(patched, reference)
+        with phase("baseline"):
+            baseline = self.baseline()
         return judge(run, baseline, self.settings.acceptance)

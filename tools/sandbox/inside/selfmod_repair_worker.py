@@ -75,14 +75,34 @@ def _target(module: ModuleType, qualname: str) -> FunctionType | None:
     return _raw_function(holder, parts[-1])
 
 
-def _wait_for_candidates(path: Path, deadline: float) -> list[dict[str, Any]]:
-    """The candidates the host hands over once it has ranked them (started early, this worker collected the
-    tests meanwhile); none when the deadline passes first."""
-    while not path.exists():
-        if time.time() > deadline:
+class Handover:
+    """The candidates as the host hands them over, best first, in chunks (`candidates.json`, then
+    `candidates.1.json`, ...), each saying whether more follow: the host builds the rest while this worker
+    screens the first ones. Started early, the worker collected the tests meanwhile."""
+
+    def __init__(self, first: Path, deadline: float) -> None:
+        self.first = first
+        self.deadline = deadline
+        self.chunk = 0
+        self.more = True
+        """Whether the host will hand over another chunk."""
+
+    def take(self, wait: bool) -> list[dict[str, Any]]:
+        """The next chunk's candidates: [] when it is not there yet and `wait` is False, or when none follows
+        (or the deadline passes while waiting)."""
+        path = self.first if self.chunk == 0 else self.first.with_name(f"{self.first.stem}.{self.chunk}.json")
+        while self.more and not path.exists():
+            if not wait:
+                return []
+            if time.time() > self.deadline:
+                self.more = False
+            time.sleep(0.002)
+        if not self.more:
             return []
-        time.sleep(0.002)
-    return list(json.loads(path.read_text())["candidates"])
+        payload = json.loads(path.read_text())
+        self.chunk += 1
+        self.more = bool(payload.get("more"))
+        return list(payload["candidates"])
 
 
 class RepairLoop:
@@ -95,6 +115,8 @@ class RepairLoop:
         """Indices of the candidates that passed every test, in candidate order."""
         self.lanes = int(job.get("lanes") or lanes())
         """Screening children at once."""
+        self.handover: Handover | None = None
+        """Where the candidates come from, when the job does not list them."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -104,8 +126,11 @@ class RepairLoop:
         passing = [by_id[n] for n in job["passing"] if n in by_id]
         module = _module_for(job["file"])
         original = _target(module, job["qualname"]) if module else None
-        if "candidates" not in job:
-            job["candidates"] = _wait_for_candidates(Path(job["candidates_file"]), float(job["deadline"]))
+        self.handover = None if "candidates" in job else Handover(Path(job["candidates_file"]), float(job["deadline"]))
+        if self.handover is not None:
+            job["candidates"] = []
+            while not job["candidates"] and self.handover.more:
+                job["candidates"] += self.handover.take(wait=True)
         if not job["candidates"]:
             return True
         gc.collect()
@@ -148,6 +173,11 @@ class RepairLoop:
                 break
             stop = (found and validated >= job["stop_after"]) or found >= job["max_plausible"]
             stop = stop or (found and time.monotonic() - first_found > float(job.get("stop_seconds", 1e9)))
+            if not stop and self.handover is not None and self.handover.more:
+                idle = not running and not queue and index >= len(sources)
+                arrived = self.handover.take(wait=idle)
+                job["candidates"] += arrived
+                sources += [c["source"] for c in arrived]
             while not stop and len(running) < self.lanes and (queue or index < len(sources)):
                 lo, hi = queue.popleft() if queue else (index, min(index + BATCH, len(sources)))
                 index = max(index, hi)
