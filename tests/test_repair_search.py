@@ -304,7 +304,10 @@ def test_the_best_candidates_go_first_and_the_rest_follows_while_the_worker_scre
         calls.append(stopped())
         return rest
 
-    verdicts = Validator(settings).start("counter.py", "count_up", loc, time.time() + 60, Budget()).run(head, more)
+    reported: list[Candidate] = []
+    worker = Validator(settings).start("counter.py", "count_up", loc, time.time() + 60, Budget())
+    verdicts = worker.run(head, more, reported.append)
+    assert reported == [fix]  # reported while the worker went on, once
     assert calls == [False]  # the worker had no fix among the first ones: it waited for the rest
     assert [row["id"] for row in verdicts.rows] == list(range(len(head) + len(rest)))
     assert [c.description for c in verdicts.plausible] == ["return i"] and verdicts.rest == rest

@@ -146,6 +146,8 @@ class WorkerRun:
         self.behaviour = behaviour is not None
         self.job_file.write_text(json.dumps(job))
         self.results.touch()
+        self._read_to = 0
+        """How far `_first_plausible` has read the verdicts."""
         command = [project_python(settings), "-m", WORKER_MODULE, str(self.job_file), str(self.results)]
         self._ran: list[ProcessResult] = []
         self._thread = threading.Thread(
@@ -172,10 +174,12 @@ class WorkerRun:
                         self._hand_over(rest, last=True, start=len(cands), chunk=1)
                     cands = [*cands, *rest]
                 first = on_plausible
-                while self._thread.is_alive():
+                while first or self._thread.is_alive():
+                    ended = not self._thread.is_alive()
                     self._thread.join(0.02 if first else 0.1)
-                    if first and (found := self._first_plausible(cands)) is not None:
-                        first(found)
+                    if first and ((found := self._first_plausible(cands)) is not None or ended):
+                        if found is not None:
+                            first(found)
                         first = None
                     if self.progress:
                         self.progress(self.results.read_bytes().count(b"\n"), len(cands))
@@ -193,11 +197,14 @@ class WorkerRun:
         return Verdicts(plausible, rows, loop, error, seen, rest)
 
     def _first_plausible(self, cands: list[Candidate]) -> Candidate | None:
-        for line in self.results.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:  # the line being written
-                continue
+        """The first plausible candidate among the verdicts written since the last look (whole lines only)."""
+        with self.results.open("rb") as file:
+            file.seek(self._read_to)
+            chunk = file.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self._read_to += len(complete)
+        for line in complete.splitlines():
+            row = json.loads(line)
             if row.get("ok") and 0 <= int(row.get("id", -1)) < len(cands):
                 return cands[int(row["id"])]
         return None
