@@ -6,8 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel
 
+from selfmod.agents.code_block import read_code_block
 from selfmod.agents.tool_calling import CallPolicy, call_one_of
 from selfmod.errors import LLMOutputError, PromptTooLongError
 from selfmod.models import BugReport, CodeContext, EditsProposal, PatchProposal
@@ -24,12 +27,24 @@ characters (`tools/patching/failure_evidence.py`)."""
 CHARS_PER_TOKEN = 3.5
 """For code and English, about this many characters make one token (keeps prompts under `prompt_tokens`)."""
 
+HOT = 0.8
+"""Temperature of retries and extra samples (at temperature 0 the same prompt gets the same answer)."""
+
+
+def hotter(model: BaseChatModel, temperature: float = HOT) -> BaseChatModel:
+    """The same model sampling at `temperature` (itself when it has no temperature setting)."""
+    if "temperature" not in type(model).model_fields:
+        return model
+    return model.model_copy(update={"temperature": temperature})
+
 
 class LLMPatcher:
-    """Calls `propose_code_patch` or `propose_edits` (one of them, forced) with the numbered code, the file's
+    """Calls `propose_code_patch` or `propose_edits` (one of them, forced; or with `patch_format` "code_block"
+    asks for the fixed function in a ```python block) with the numbered code, the file's
     imports and the module-level names the function uses, what the failing tests say (within `prompt_tokens`),
-    and on retries why earlier attempts failed. A server that refuses the prompt as too long gets it again with
-    less evidence, then none."""
+    and on retries why earlier attempts failed. Retries sample at `retry_temperature` (a small model at
+    temperature 0 repeats its rejected answer word for word, feedback or not). A server that refuses the prompt
+    as too long gets it again with less evidence, then none."""
 
     def __init__(
         self,
@@ -38,8 +53,13 @@ class LLMPatcher:
         root: Path | None = None,
         evidence: Evidence | None = None,
         prompt_tokens: int = 2500,
+        retry_temperature: float | None = HOT,
+        patch_format: str = "tool_call",
     ) -> None:
+        self.patch_format = patch_format
+        self.template = "write_patch_code_block" if patch_format == "code_block" else "write_patch"
         self.model = model
+        self.retry_model = model if retry_temperature is None else hotter(model, retry_temperature)
         self.policy = policy or CallPolicy()
         self.root = root
         self.evidence = evidence
@@ -68,12 +88,13 @@ class LLMPatcher:
             "module_context": self._around(context),
             "feedback": feedback,
         }
-        bare = render("write_patch", **fields, evidence="(not shown)")
+        bare = render(self.template, **fields, evidence="(not shown)")
         room = int((self.prompt_tokens * CHARS_PER_TOKEN - len(bare)) * evidence_share)
         shown = self.evidence(bug, context, room) if self.evidence is not None and room > 0 else ""
-        return render("write_patch", **fields, evidence=shown or "(not shown)")
+        return render(self.template, **fields, evidence=shown or "(not shown)")
 
     def propose(self, bug: BugReport, context: CodeContext, feedback: str) -> Proposal:
+        model = self.retry_model if feedback else self.model
         spent = Usage()
         for share in (1.0, 0.4, 0.0):
             messages = [
@@ -81,17 +102,25 @@ class LLMPatcher:
                 HumanMessage(content=self.prompt(bug, context, feedback, share)),
             ]
             try:
-                tool, answer = call_one_of(
-                    self.model, messages, [(propose_code_patch, PatchProposal), (propose_edits, EditsProposal)],
-                    self.policy,
-                )  # fmt: skip
+                tool, args, usage = self._ask(model, messages, context)
                 break
             except PromptTooLongError as exc:
                 spent = spent.add(Usage(**{k: v for k, v in exc.usage.items() if k in Usage.__dataclass_fields__}))
                 if share == 0.0:
                     raise
-        answer.usage = answer.usage.add(spent)
-        tool.invoke(answer.args.model_dump(mode="json"))  # a tool run in the trace
+        tool.invoke(args.model_dump(mode="json"))  # a tool run in the trace
+        return Proposal(args, usage.add(spent))
+
+    def _ask(
+        self, model: BaseChatModel, messages: list[BaseMessage], context: CodeContext
+    ) -> tuple[BaseTool, PatchProposal | EditsProposal, Usage]:
+        if self.patch_format == "code_block":
+            return read_code_block(model, messages, context, self.policy)
+        choices: list[tuple[BaseTool, type[BaseModel]]] = [
+            (propose_code_patch, PatchProposal),
+            (propose_edits, EditsProposal),
+        ]
+        tool, answer = call_one_of(model, messages, choices, self.policy)
         if not isinstance(answer.args, PatchProposal | EditsProposal):
             raise LLMOutputError(f"{tool.name} gave no patch proposal", answer.usage.as_dict())
-        return Proposal(answer.args, answer.usage)
+        return tool, answer.args, answer.usage

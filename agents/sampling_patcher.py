@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
-
 from selfmod.agents.critic import review_proposal
 from selfmod.agents.offline.repair_budget import Budget
 from selfmod.agents.offline.repair_edits import Candidate
@@ -31,8 +29,6 @@ from selfmod.tools.code.code_index import index_source
 from selfmod.tools.code.source_text import read_source
 from selfmod.tools.localize import localize
 
-HOT = 0.8
-"""Temperature of the extra samples."""
 PASSES = "passes every test"
 
 
@@ -43,13 +39,6 @@ class _Sample:
     verdict: str
     changed_lines: int
     diff: str = ""
-
-
-def hotter(model: BaseChatModel, temperature: float = HOT) -> BaseChatModel:
-    """The same model sampling at `temperature` (itself when it has no temperature setting)."""
-    if "temperature" not in type(model).model_fields:
-        return model
-    return model.model_copy(update={"temperature": temperature})
 
 
 class SamplingPatcher:

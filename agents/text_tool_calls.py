@@ -10,8 +10,10 @@ fields). Python triple-quoted strings as values are read as strings.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -66,7 +68,29 @@ def _json_strings(text: str) -> str:
     """Python triple-quoted values (`"new_code": <three quotes>def f(): ...<three quotes>`, as small models write
     code) made JSON strings; a value ends at the first closing quotes followed by `,`, `}` or `]`, so docstrings
     inside it stay."""
-    return _TRIPLE.sub(lambda m: m.group(1) + json.dumps(m.group(3)), text)
+    return _TRIPLE.sub(lambda m: m.group(1) + json.dumps(unescaped_code(m.group(3))), text)
+
+
+_ESCAPE = re.compile(r"\\([\\'\"nt])")
+_ESCAPED = {"n": "\n", "t": "\t"}
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(textwrap.dedent(code))
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def unescaped_code(value: str) -> str:
+    """Code written on one line with `\\n` escapes left in (in Python triple quotes, or escaped twice in a JSON
+    string, as small models write it) read as the lines it stands for: the escapes become the newlines, tabs,
+    quotes and backslashes they stand for, when that makes it parse and it did not before. Anything else stays."""
+    if "\n" in value or "\\n" not in value or _parses(value):
+        return value
+    decoded = _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), value)
+    return decoded if _parses(decoded) else value
 
 
 def tool_call_from_text(text: str, wanted: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, Any]] | None:

@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
-from selfmod.agents.text_tool_calls import tool_call_from_text
+from selfmod.agents.text_tool_calls import tool_call_from_text, unescaped_code
 from selfmod.errors import LLMOutputError, LLMUnavailableError, PromptTooLongError
 from selfmod.protocols import Usage
 
@@ -92,6 +92,17 @@ class CallPolicy:
     backoff_max: float = 8.0
 
 
+def _code_unescaped(value: Any) -> Any:
+    """The arguments with code written on one line with `\\n` escapes read as its lines (`unescaped_code`)."""
+    if isinstance(value, str):
+        return unescaped_code(value)
+    if isinstance(value, dict):
+        return {k: _code_unescaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_code_unescaped(v) for v in value]
+    return value
+
+
 def _problem(message: AIMessage, choices: Sequence[tuple[BaseTool, type[BaseModel]]]) -> tuple[Chosen | None, str]:
     names = {tool.name: (tool, schema) for tool, schema in choices}
     wanted = " or ".join(names)
@@ -108,7 +119,7 @@ def _problem(message: AIMessage, choices: Sequence[tuple[BaseTool, type[BaseMode
         return None, f"you did not call {wanted}" + (f" (you wrote: {text!r})" if text else "")
     tool, schema = names[calls[0]["name"]]
     try:
-        return (tool, schema.model_validate(calls[0]["args"])), ""
+        return (tool, schema.model_validate(_code_unescaped(calls[0]["args"]))), ""
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return None, f"the arguments of your {tool.name} call are invalid: {details}"
@@ -120,6 +131,32 @@ def _jitter_params(policy: CallPolicy) -> Any:
         "multiplier" if "multiplier" in inspect.signature(tenacity.wait_exponential_jitter).parameters else "initial"
     )
     return {first: policy.backoff_initial, "max": policy.backoff_max, "jitter": policy.backoff_initial}
+
+
+def retrying(runnable: Any, policy: CallPolicy) -> Any:
+    """The model (or a model with tools bound) retrying transient failures with backoff, as `policy` says."""
+    return runnable.with_retry(
+        retry_if_exception_type=transient_errors(),
+        stop_after_attempt=policy.transient_retries + 1,
+        exponential_jitter_params=_jitter_params(policy),
+    )
+
+
+def ask(runnable: Any, conversation: list[BaseMessage], usage: Usage) -> AIMessage:
+    """One answer of a `retrying` model, its failures as selfmod's errors (carrying the `usage` spent so far)."""
+    try:
+        message = runnable.invoke(conversation)
+    except transient_errors() as exc:
+        raise LLMUnavailableError(
+            f"the model could not be reached: {type(exc).__name__}: {exc}", usage.as_dict()
+        ) from exc
+    except Exception as exc:
+        if is_context_overflow(exc):
+            raise PromptTooLongError(f"the server refused the prompt as too long: {exc}", usage.as_dict()) from exc
+        raise
+    if not isinstance(message, AIMessage):
+        raise LLMOutputError(f"the model returned {type(message).__name__}, not an assistant message", usage.as_dict())
+    return message
 
 
 def call_tool(
@@ -142,11 +179,7 @@ def call_one_of(
     choice = tools[0].name if len(tools) == 1 else "any"
 
     def bind(tool_choice: str) -> Any:
-        return model.bind_tools(tools, tool_choice=tool_choice).with_retry(
-            retry_if_exception_type=transient_errors(),
-            stop_after_attempt=policy.transient_retries + 1,
-            exponential_jitter_params=_jitter_params(policy),
-        )
+        return retrying(model.bind_tools(tools, tool_choice=tool_choice), policy)
 
     bound = bind(choice)
     schemas = {tool.name: schema.model_json_schema()["properties"] for tool, schema in choices}
@@ -154,20 +187,7 @@ def call_one_of(
     conversation = list(messages)
     usage = Usage()
     for attempt in range(1, policy.max_repairs + 2):
-        try:
-            message = bound.invoke(conversation)
-        except transient_errors() as exc:
-            raise LLMUnavailableError(
-                f"the model could not be reached: {type(exc).__name__}: {exc}", usage.as_dict()
-            ) from exc
-        except Exception as exc:
-            if is_context_overflow(exc):
-                raise PromptTooLongError(f"the server refused the prompt as too long: {exc}", usage.as_dict()) from exc
-            raise
-        if not isinstance(message, AIMessage):
-            raise LLMOutputError(
-                f"the model returned {type(message).__name__}, not an assistant message", usage.as_dict()
-            )
+        message = ask(bound, conversation, usage)
         usage = usage.add(usage_of(message, conversation))
         chosen, problem = _problem(message, choices)
         if chosen is not None:

@@ -14,8 +14,8 @@ from selfmod.agents.fallback_patcher import FallbackPatcher
 from selfmod.agents.llm_critic import LLMCritic
 from selfmod.agents.offline.offline_extractor import OfflineExtractor
 from selfmod.agents.offline.offline_patcher import OfflinePatcher
-from selfmod.agents.patcher import LLMPatcher
-from selfmod.agents.sampling_patcher import SamplingPatcher, hotter
+from selfmod.agents.patcher import LLMPatcher, hotter
+from selfmod.agents.sampling_patcher import SamplingPatcher
 from selfmod.agents.tool_calling import CallPolicy
 from selfmod.config import Settings
 from selfmod.graph import routing
@@ -34,10 +34,15 @@ def _agents(
 ) -> tuple[BugExtractor, Patcher]:
     if model is not None:
         evidence = evidence_from(tester, settings.project_root)
-        first = LLMPatcher(model, policy, settings.project_root, evidence, settings.prompt_tokens)
+        first = LLMPatcher(
+            model, policy, settings.project_root, evidence, settings.prompt_tokens, patch_format=settings.patch_format
+        )
         patcher: Patcher = first
         if settings.candidates > 1:
-            hot = LLMPatcher(hotter(model), policy, settings.project_root, evidence, settings.prompt_tokens)
+            hot = LLMPatcher(
+                hotter(model), policy, settings.project_root, evidence, settings.prompt_tokens,
+                patch_format=settings.patch_format,
+            )  # fmt: skip
             patcher = SamplingPatcher(first, hot, settings, settings.candidates)
         if settings.offline_first:
             patcher = FallbackPatcher(OfflinePatcher(settings), patcher)

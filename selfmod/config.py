@@ -188,6 +188,9 @@ class Settings(BaseModel):
     """Patch proposals the LLM patcher samples per attempt; the one passing most tests, then the smallest, wins."""
     prompt_tokens: int = Field(default=2500, ge=500)
     """About how many tokens the first patch prompt may take (failing-test evidence is trimmed to fit)."""
+    patch_format: Literal["tool_call", "code_block"] = "tool_call"
+    """How the LLM patcher asks for a patch: a `propose_code_patch` / `propose_edits` tool call, or the fixed
+    function in a ```python block of a plain answer (better for small local models, which garble code in JSON)."""
 
     @field_validator("test_command", mode="before")
     @classmethod

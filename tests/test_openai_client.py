@@ -110,3 +110,20 @@ def test_a_timeout_is_retried(project: Path) -> None:
         out = build_graph(model=model, settings=settings_for(project, auto_approve=True), policy=FAST).invoke({})
     assert [r["status"] for r in out["results"]] == ["applied"]
     assert len(stub.requests) == 3
+
+
+def test_a_retry_samples_at_a_higher_temperature(project: Path) -> None:
+    # at temperature 0 a small model repeats its rejected answer word for word; the retry must not ask the same way
+    unchanged = 'def dummy_function(text):\n    """Return the first word of the text, upper-cased."""\n' \
+        "    return text.split()[0].upper()\n"  # fmt: skip
+    script = [tool("log_bug_report", **BUG), *(tool("propose_code_patch", filename="llm.py", start_line=4,
+              end_line=6, new_code=code, explanation="fix") for code in (unchanged, FIX))]  # fmt: skip
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0, temperature=0)  # type: ignore[call-arg]
+        out = build_graph(model=model, settings=settings_for(project, auto_approve=True), policy=FAST).invoke({})
+    [result] = out["results"]
+    assert (result["status"], result["attempts"]) == ("applied", 2)
+    assert (project / "llm.py").read_text() == FIXED_FILE
+    first, retry = stub.requests[1], stub.requests[2]
+    assert first["temperature"] == 0 and retry["temperature"] == 0.8
+    assert "no_op" in retry["messages"][-1]["content"]

@@ -2,9 +2,11 @@
 
     python bench/llm/run.py --base-url http://127.0.0.1:8765/v1 --model qwen2.5-coder-1.5b-instruct \\
         [--set repair|realbugs|both] [--repos DIR] [--realbugs 10] [--candidates 1] [--offline-first] \\
+        [--patch-format tool_call|code_block] \\
         [--only PREFIX] [--json PATH]
 
-Each bug is copied to a temp project with its settings (`candidates`, `offline_first`) in `.selfmod.toml`, then
+Each bug is copied to a temp project with its settings (`candidates`, `offline_first`, `patch_format`) in
+`.selfmod.toml`, then
 `selfmod run --model openai:MODEL --yes --json` runs as a user runs it (OPENAI_BASE_URL and OPENAI_API_KEY set for
 it). Per bug: status, whether the fix is right (bench/repair: the held-out tests pass; realbugs: the fix commit's
 failing tests pass and nothing that passed fails), attempts, prompt and completion tokens, LLM calls, wall time.
@@ -47,12 +49,15 @@ repair_bench, realbugs_bench = _bench_module("repair"), _bench_module("realbugs"
 FAST, PROGRAMS = repair_bench.FAST, repair_bench.PROGRAMS
 
 
-def settings_toml(candidates: int, offline_first: bool, test_command: list[str] | None = None) -> str:
+def settings_toml(
+    candidates: int, offline_first: bool, test_command: list[str] | None = None, patch_format: str = "tool_call"
+) -> str:
     lines = [
         "[tool.selfmod]",
         f'env_passthrough = ["{FAST}"]',
         "git_commit = false",
         f"candidates = {candidates}",
+        f'patch_format = "{patch_format}"',
         f"offline_first = {'true' if offline_first else 'false'}",
         "llm_timeout = 900",
         "run_time_budget = 3600",
@@ -103,7 +108,7 @@ def repair_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
         root = work / program.name
         ignore = shutil.ignore_patterns("heldout", "reference", "meta.json", "__pycache__")
         shutil.copytree(program, root, ignore=ignore)
-        (root / ".selfmod.toml").write_text(settings_toml(args.candidates, args.offline_first))
+        (root / ".selfmod.toml").write_text(settings_toml(args.candidates, args.offline_first, None, args.patch_format))
         result, wall, _ = run_cli(root, args)
         right = None
         if result.get("status") == "applied":
@@ -130,7 +135,9 @@ def realbug_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
         materialise(repo, case, spec["generated"], root)
         (root / "reflections.json").write_text(json.dumps([realbugs_bench.reflection(case)]))
         command = test_command(venv_python(case.project, spec["deps"]), case, spec["pythonpath"])
-        (root / ".selfmod.toml").write_text(settings_toml(args.candidates, args.offline_first, command))
+        (root / ".selfmod.toml").write_text(
+            settings_toml(args.candidates, args.offline_first, command, args.patch_format)
+        )
         result, wall, _ = run_cli(root, args)
         right = None
         if result.get("status") == "applied":
@@ -181,6 +188,7 @@ def main() -> int:
     parser.add_argument("--realbugs", type=int, default=10, help="how many real bugs (in bugs.json order)")
     parser.add_argument("--projects", help="only real bugs of these projects (comma-separated, as in bugs.json)")
     parser.add_argument("--candidates", type=int, default=1)
+    parser.add_argument("--patch-format", choices=("tool_call", "code_block"), default="tool_call")
     parser.add_argument("--offline-first", action="store_true")
     parser.add_argument("--only", help="only bugs whose name starts with this")
     parser.add_argument("--json", type=Path)
@@ -199,6 +207,7 @@ def main() -> int:
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "model": args.model,
             "candidates": args.candidates,
+            "patch_format": args.patch_format,
             "offline_first": args.offline_first,
         }
         args.json.write_text(json.dumps({"meta": meta, "summary": totals, "rows": rows}, indent=2) + "\n")

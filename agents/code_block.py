@@ -1,0 +1,117 @@
+"""`patch_format = "code_block"`: the fixed function read from a ```python block in the model's plain answer.
+
+Small local models garble code inside a tool call's JSON string (escaped twice, Python triple quotes, the code
+copied back unchanged); asked for the fixed function in a fenced block, as they were trained to answer, they do
+better. The block's definition of the function becomes a `propose_code_patch` proposal for the located lines;
+module-level imports in the block come along as a `<module>` edit (a `propose_edits` proposal then).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.tools import BaseTool
+
+from selfmod.agents.tool_calling import CallPolicy, ask, retrying, usage_of
+from selfmod.errors import LLMOutputError
+from selfmod.models import CodeContext, Edit, EditsProposal, PatchProposal
+from selfmod.protocols import Usage
+from selfmod.tools.llm_tools import propose_code_patch, propose_edits
+
+_BLOCK = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def _blocks(text: str) -> list[str]:
+    """The fenced blocks of an answer (an unclosed last block counts), else the whole answer."""
+    return [m.group(1) for m in _BLOCK.finditer(text)] or [text]
+
+
+def _definition(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:
+    """The top-level definition called `name`, or a method of that name in a top-level class."""
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for node in tree.body:
+        if isinstance(node, kinds) and node.name == name:
+            return node
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, kinds) and item.name == name:
+                    return item
+    return None
+
+
+def _source(lines: list[str], node: ast.stmt) -> str:
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return textwrap.dedent("\n".join(lines[first - 1 : node.end_lineno])) + "\n"
+
+
+def proposal_from_answer(
+    text: str, context: CodeContext, explanation: str = ""
+) -> PatchProposal | EditsProposal | None:
+    """The proposal an answer's code block makes for `context`'s definition, or None when no block defines it."""
+    name = context.qualified_name.split(".")[-1]
+    for block in _blocks(text):
+        code = textwrap.dedent(block)
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            continue
+        node = _definition(tree, name)
+        if node is None:
+            continue
+        lines = code.split("\n")
+        new_code = _source(lines, node)
+        why = explanation or "(the fixed definition, from a code block)"
+        imports = [s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)]
+        if not imports:
+            return PatchProposal(
+                filename=context.file,
+                start_line=context.start_line,
+                end_line=context.end_line,
+                new_code=new_code,
+                explanation=why,
+            )
+        header = "".join(_source(lines, s) for s in imports)
+        edits = [
+            Edit(filename=context.file, symbol="<module>", new_code=header),
+            Edit(filename=context.file, symbol=context.qualified_name, new_code=new_code),
+        ]
+        return EditsProposal(edits=edits, explanation=why)
+    return None
+
+
+def prose_of(text: str) -> str:
+    """The answer without its code blocks, on one line and short (the proposal's explanation)."""
+    return " ".join(_BLOCK.sub(" ", text).split())[:300]
+
+
+def read_code_block(
+    model: BaseChatModel, messages: list[BaseMessage], context: CodeContext, policy: CallPolicy
+) -> tuple[BaseTool, PatchProposal | EditsProposal, Usage]:
+    """Ask for the fixed definition in a code block; an answer without one gets `policy.max_repairs` reminders."""
+    runnable = retrying(model, policy)
+    conversation = list(messages)
+    usage = Usage()
+    for _ in range(policy.max_repairs + 1):
+        message = ask(runnable, conversation, usage)
+        usage = usage.add(usage_of(message, conversation))
+        text = str(message.content)
+        proposal = proposal_from_answer(text, context, prose_of(text))
+        if isinstance(proposal, PatchProposal):
+            return propose_code_patch, proposal, usage
+        if isinstance(proposal, EditsProposal):
+            return propose_edits, proposal, usage
+        conversation += [
+            AIMessage(content=text),
+            HumanMessage(
+                content=f"Your answer has no ```python block that defines `{context.qualified_name}` and parses. "
+                f"Reply with the complete fixed `{context.qualified_name}` in one ```python block."
+            ),
+        ]
+    raise LLMOutputError(
+        f"no ```python block defining {context.qualified_name} after {policy.max_repairs} reminder(s)", usage.as_dict()
+    )

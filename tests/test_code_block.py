@@ -1,0 +1,89 @@
+"""`patch_format = "code_block"`: the fixed function read from a ```python block of a plain answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langchain_openai import ChatOpenAI
+from openai_stub import serve, tool
+from test_graph import BUG, FIX, FIXED_FILE, settings_for
+
+from selfmod.agents.code_block import proposal_from_answer
+from selfmod.agents.tool_calling import CallPolicy
+from selfmod.graph.build import build_graph
+from selfmod.models import CodeContext, EditsProposal, PatchProposal
+from selfmod.tools.changes.audit import AuditLog
+
+FAST = CallPolicy(backoff_initial=0.01, backoff_max=0.02)
+
+
+def context(qualified_name: str = "dummy_function") -> CodeContext:
+    return CodeContext(
+        file="llm.py", symbol=qualified_name, qualified_name=qualified_name, kind="function", start_line=4,
+        end_line=6, context_start=1, context_end=9, code="(shown)", file_sha256="0" * 64,
+    )  # fmt: skip
+
+
+def test_the_blocks_definition_becomes_a_patch_of_the_located_lines() -> None:
+    answer = f"The list can be empty.\n\n```python\n{FIX}```\nThis returns '' for empty text."
+    proposal = proposal_from_answer(answer, context(), "why")
+    assert isinstance(proposal, PatchProposal)
+    assert (proposal.filename, proposal.start_line, proposal.end_line) == ("llm.py", 4, 6)
+    assert proposal.new_code == FIX and proposal.explanation == "why"
+
+
+def test_a_method_is_taken_out_of_the_class_the_model_wrapped_it_in() -> None:
+    answer = "```python\nclass Stock:\n    @staticmethod\n    def add(a, b):\n        return a + b\n```"
+    proposal = proposal_from_answer(answer, context("Stock.add"))
+    assert isinstance(proposal, PatchProposal)
+    assert proposal.new_code == "@staticmethod\ndef add(a, b):\n    return a + b\n"
+
+
+def test_an_import_in_the_block_comes_along_as_a_module_edit() -> None:
+    answer = "```py\nimport re\n\ndef dummy_function(text):\n    return re.sub(' +', ' ', text)\n```"
+    proposal = proposal_from_answer(answer, context())
+    assert isinstance(proposal, EditsProposal)
+    assert [(e.symbol, e.new_code) for e in proposal.edits] == [
+        ("<module>", "import re\n"),
+        ("dummy_function", "def dummy_function(text):\n    return re.sub(' +', ' ', text)\n"),
+    ]
+
+
+def test_blocks_that_do_not_parse_or_define_it_are_skipped() -> None:
+    answer = "```python\ndef dummy_function(text:\n```\n```python\ndef other():\n    pass\n```\n```\n" + FIX
+    proposal = proposal_from_answer(answer, context())  # the last block is not closed: it still counts
+    assert isinstance(proposal, PatchProposal) and proposal.new_code == FIX
+    assert proposal_from_answer("I would check for empty input.", context()) is None
+
+
+def test_the_graph_applies_a_fix_given_as_a_code_block(seed_project: Path) -> None:
+    script = [
+        tool("log_bug_report", **BUG),
+        {"text": "I am not sure."},  # no block: reminded once
+        {"text": f"The first word may not exist.\n```python\n{FIX}```"},
+    ]
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
+        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block")
+        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
+    [result] = out["results"]
+    assert (result["status"], result["attempts"]) == ("applied", 1)
+    assert (seed_project / "llm.py").read_text() == FIXED_FILE
+    ask, reminder = stub.requests[1], stub.requests[2]
+    assert "tools" not in ask and "```python block" in ask["messages"][-1]["content"]
+    assert "no ```python block" in reminder["messages"][-1]["content"]
+    record = AuditLog(seed_project / ".selfmod").find(result["audit_id"])
+    assert record is not None and record.token_usage["calls"] == 3
+    assert record.proposal is not None and "first word may not exist" in str(record.proposal)
+
+
+def test_an_answer_that_never_holds_the_function_is_an_error_and_nothing_changes(seed_project: Path) -> None:
+    before = (seed_project / "llm.py").read_text()
+    script = [tool("log_bug_report", **BUG), *([{"text": "```python\nprint('hi')\n```"}] * 3)]
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
+        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block", max_attempts=1)
+        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
+    [result] = out["results"]
+    assert result["status"] == "error" and "no ```python block defining dummy_function" in result["message"]
+    assert (seed_project / "llm.py").read_text() == before
