@@ -122,7 +122,7 @@ def realbug_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     projects, bugs = load_bugs()
     rows = []
     wanted = set(args.projects.split(",")) if args.projects else set(projects)
-    for bug in [b for b in bugs if b["project"] in wanted][: args.realbugs]:
+    for bug in [b for b in bugs if b["project"] in wanted][args.skip : args.realbugs]:
         spec = projects[bug["project"]]
         repo = find_repo(args.repos, spec["repo"])
         case = load_case(repo, bug["project"], bug["fix"])
@@ -186,6 +186,7 @@ def main() -> int:
     parser.add_argument("--set", choices=["repair", "realbugs", "both"], default="both")
     parser.add_argument("--repos", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--realbugs", type=int, default=10, help="how many real bugs (in bugs.json order)")
+    parser.add_argument("--skip", type=int, default=0, help="skip the first N of those real bugs (to resume)")
     parser.add_argument("--projects", help="only real bugs of these projects (comma-separated, as in bugs.json)")
     parser.add_argument("--candidates", type=int, default=1)
     parser.add_argument("--patch-format", choices=("tool_call", "code_block"), default="tool_call")
