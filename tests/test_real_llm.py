@@ -2,11 +2,12 @@
 
 The server is started the way `../shared/local-llm/serve.sh` starts it (llama-cpp-python's OpenAI-compatible
 server with Qwen2.5-Coder-1.5B-Instruct, Q4_K_M); the real `ChatOpenAI` client then makes the extractor's forced
-`log_bug_report` call. CI has no model and keeps using the local stub (`openai_stub.py`) for the HTTP path.
+`log_bug_report` call, and the patcher's code-block answer is read as a patch. CI has no model and keeps using the local stub (`openai_stub.py`) for the HTTP path.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import socket
 import subprocess
@@ -18,9 +19,11 @@ from pathlib import Path
 import pytest
 
 from selfmod.agents.extractor import LLMExtractor
+from selfmod.agents.patcher import LLMPatcher
 from selfmod.config import Settings
 from selfmod.model_spec import build_model
-from selfmod.models import Reflection
+from selfmod.models import BugReport, PatchProposal, Reflection
+from selfmod.tools.code.context import Located, extract_code_block
 
 LLM_DIR = Path(os.environ.get("SELFMOD_LLM_DIR", Path.home() / ".cache" / "selfmod-llm"))
 MODEL = LLM_DIR / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -87,3 +90,22 @@ def test_the_extractor_gets_a_parsed_bug_report_from_the_real_model(
     assert found.report is not None
     assert (found.report.filename, found.report.function) == ("llm.py", "dummy_function")
     assert found.usage.calls >= 1 and found.usage.input_tokens > 100
+
+
+@pytest.mark.timeout(1200)
+def test_the_real_models_code_block_answer_is_read_as_a_patch_of_the_function(
+    served: str, seed_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", served)
+    monkeypatch.setenv("OPENAI_API_KEY", "local")
+    model = build_model(f"openai:{NAME}", timeout=300)
+    assert model is not None
+    located = extract_code_block(seed_project, "llm.py", "dummy_function", 5)
+    assert isinstance(located, Located)
+    bug = BugReport(filename="llm.py", function="dummy_function", summary="IndexError on empty input: return ''")
+    made = LLMPatcher(model, root=seed_project, patch_format="code_block").propose(bug, located.context, "")
+    patch = made.proposal
+    assert isinstance(patch, PatchProposal)  # the seed needs no import: one definition, not edits
+    assert (patch.filename, patch.start_line, patch.end_line) == ("llm.py", 4, 6)
+    assert ast.parse(patch.new_code).body[0].name == "dummy_function"  # type: ignore[attr-defined]
+    assert made.usage.calls >= 1 and made.usage.output_tokens > 10
