@@ -18,7 +18,7 @@ from langchain_core.tools import BaseTool
 
 from selfmod.agents.tool_calling import CallPolicy, ask, retrying, usage_of
 from selfmod.errors import LLMOutputError
-from selfmod.models import CodeContext, Edit, EditsProposal, PatchProposal
+from selfmod.models import MODULE_LEVEL, CodeContext, Edit, EditsProposal, PatchProposal
 from selfmod.protocols import Usage
 from selfmod.tools.llm_tools import propose_code_patch, propose_edits
 
@@ -77,7 +77,7 @@ def proposal_from_answer(
             )
         header = "".join(_source(lines, s) for s in imports)
         edits = [
-            Edit(filename=context.file, symbol="<module>", new_code=header),
+            Edit(filename=context.file, symbol=MODULE_LEVEL, new_code=header),
             Edit(filename=context.file, symbol=context.qualified_name, new_code=new_code),
         ]
         return EditsProposal(edits=edits, explanation=why)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -54,7 +55,7 @@ class LLMPatcher:
         evidence: Evidence | None = None,
         prompt_tokens: int = 2500,
         retry_temperature: float | None = HOT,
-        patch_format: str = "tool_call",
+        patch_format: Literal["tool_call", "code_block"] = "tool_call",
     ) -> None:
         self.patch_format = patch_format
         self.template = "write_patch_code_block" if patch_format == "code_block" else "write_patch"

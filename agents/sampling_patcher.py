@@ -1,8 +1,9 @@
 """`candidates = N`: several proposals from the LLM patcher, screened by the tests, the best one proposed.
 
-The first proposal is asked as usual, the others at a higher temperature (a model without one is asked again as
-it is). Each goes through the deterministic critic; the function-level ones that pass it are validated together
-in the fork worker against the failing and then the passing tests (one sandboxed process for all of them). The
+The first proposal is asked as usual (on a retry that is hot too), the others at a higher temperature (a model
+without one is asked again as it is). Each goes through the deterministic critic; the function-level ones that
+pass it are validated together in the fork worker against the failing and then the passing tests (one sandboxed
+process for all of them). The
 order: passing every test first, then the smallest change; the winner goes on through the graph's own review and
 sandbox test, the others are runners-up in the audit record with their verdicts.
 """

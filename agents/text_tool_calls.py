@@ -10,12 +10,13 @@ fields). Python triple-quoted strings as values are read as strings.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+from selfmod.tools.patching.code_cleanup import parses
 
 ARG_KEYS = ("arguments", "parameters", "args", "input")
 
@@ -75,22 +76,14 @@ _ESCAPE = re.compile(r"\\([\\'\"nt])")
 _ESCAPED = {"n": "\n", "t": "\t"}
 
 
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(textwrap.dedent(code))
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
 def unescaped_code(value: str) -> str:
     """Code written on one line with `\\n` escapes left in (in Python triple quotes, or escaped twice in a JSON
     string, as small models write it) read as the lines it stands for: the escapes become the newlines, tabs,
     quotes and backslashes they stand for, when that makes it parse and it did not before. Anything else stays."""
-    if "\n" in value or "\\n" not in value or _parses(value):
+    if "\n" in value or "\\n" not in value or parses(textwrap.dedent(value)):
         return value
     decoded = _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), value)
-    return decoded if _parses(decoded) else value
+    return decoded if parses(textwrap.dedent(decoded)) else value
 
 
 def tool_call_from_text(text: str, wanted: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, Any]] | None:

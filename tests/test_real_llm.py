@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models import BaseChatModel
 
 from selfmod.agents.extractor import LLMExtractor
 from selfmod.agents.patcher import LLMPatcher
@@ -69,14 +70,18 @@ def served() -> Iterator[str]:
             server.wait()
 
 
-@pytest.mark.timeout(1200)  # a 1.5B model on 2 busy CPU cores
-def test_the_extractor_gets_a_parsed_bug_report_from_the_real_model(
-    served: str, seed_project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def model(served: str, monkeypatch: pytest.MonkeyPatch) -> BaseChatModel:
+    """The real client, configured from the environment as `--model openai:NAME` is."""
     monkeypatch.setenv("OPENAI_BASE_URL", served)
     monkeypatch.setenv("OPENAI_API_KEY", "local")
-    model = build_model(f"openai:{NAME}", timeout=300)
-    assert model is not None
+    built = build_model(f"openai:{NAME}", timeout=300)
+    assert built is not None
+    return built
+
+
+@pytest.mark.timeout(1200)  # a 1.5B model on 2 busy CPU cores
+def test_the_extractor_gets_a_parsed_bug_report_from_the_real_model(model: BaseChatModel, seed_project: Path) -> None:
     reflection = Reflection.model_validate(
         {
             "id": "real-1",
@@ -94,12 +99,8 @@ def test_the_extractor_gets_a_parsed_bug_report_from_the_real_model(
 
 @pytest.mark.timeout(1200)
 def test_the_real_models_code_block_answer_is_read_as_a_patch_of_the_function(
-    served: str, seed_project: Path, monkeypatch: pytest.MonkeyPatch
+    model: BaseChatModel, seed_project: Path
 ) -> None:
-    monkeypatch.setenv("OPENAI_BASE_URL", served)
-    monkeypatch.setenv("OPENAI_API_KEY", "local")
-    model = build_model(f"openai:{NAME}", timeout=300)
-    assert model is not None
     located = extract_code_block(seed_project, "llm.py", "dummy_function", 5)
     assert isinstance(located, Located)
     bug = BugReport(filename="llm.py", function="dummy_function", summary="IndexError on empty input: return ''")
