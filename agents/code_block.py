@@ -4,6 +4,8 @@ Small local models garble code inside a tool call's JSON string (escaped twice, 
 copied back unchanged); asked for the fixed function in a fenced block, as they were trained to answer, they do
 better. The block's definition of the function becomes a `propose_code_patch` proposal for the located lines;
 module-level imports in the block come along as a `<module>` edit (a `propose_edits` proposal then).
+An answer that gives the function back unchanged is told so in the same conversation (by the hotter model), and
+an answer without such a block is reminded; both share the `max_repairs` budget and cost no attempt.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from selfmod.protocols import Usage
 from selfmod.tools.llm_tools import propose_code_patch, propose_edits
 
 _BLOCK = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_NUMBERED = re.compile(r"^\s*(\d+) \| ?(.*)$")
 
 
 def _blocks(text: str) -> list[str]:
@@ -84,34 +87,75 @@ def proposal_from_answer(
     return None
 
 
+def _shape(code: str) -> str | None:
+    """The code's syntax tree without its layout and comments, or None when it does not parse."""
+    try:
+        return ast.dump(ast.parse(textwrap.dedent(code)))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def current_definition(context: CodeContext) -> str:
+    """The located definition as the patcher was shown it (`context.code` without its line numbers)."""
+    lines = []
+    for line in context.code.split("\n"):
+        match = _NUMBERED.match(line)
+        if match and context.start_line <= int(match.group(1)) <= context.end_line:
+            lines.append(match.group(2))
+    return "\n".join(lines) + "\n"
+
+
+def unchanged(proposal: PatchProposal | EditsProposal, context: CodeContext) -> bool:
+    """Whether the proposal's definition is the current one (only layout or comments differ)."""
+    if isinstance(proposal, PatchProposal):
+        code = proposal.new_code
+    else:
+        code = next((e.new_code for e in proposal.edits if e.symbol == context.qualified_name), "")
+    before = _shape(current_definition(context))
+    return before is not None and _shape(code) == before
+
+
 def prose_of(text: str) -> str:
     """The answer without its code blocks, on one line and short (the proposal's explanation)."""
     return " ".join(_BLOCK.sub(" ", text).split())[:300]
 
 
 def read_code_block(
-    model: BaseChatModel, messages: list[BaseMessage], context: CodeContext, policy: CallPolicy
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    context: CodeContext,
+    policy: CallPolicy,
+    again: BaseChatModel | None = None,
 ) -> tuple[BaseTool, PatchProposal | EditsProposal, Usage]:
-    """Ask for the fixed definition in a code block; an answer without one gets `policy.max_repairs` reminders."""
+    """Ask for the fixed definition in a code block. An answer without one, or with the definition unchanged,
+    gets up to `policy.max_repairs` replies in the conversation (answered by `again`, by default `model`); then an
+    unchanged definition is proposed anyway (the critic rejects it as `no_op`) and no block is an error."""
     runnable = retrying(model, policy)
     conversation = list(messages)
     usage = Usage()
-    for _ in range(policy.max_repairs + 1):
+    name = context.qualified_name
+    proposal: PatchProposal | EditsProposal | None = None
+    for reminder in range(policy.max_repairs + 1):
         message = ask(runnable, conversation, usage)
         usage = usage.add(usage_of(message, conversation))
         text = str(message.content)
         proposal = proposal_from_answer(text, context, prose_of(text))
-        if isinstance(proposal, PatchProposal):
-            return propose_code_patch, proposal, usage
-        if isinstance(proposal, EditsProposal):
-            return propose_edits, proposal, usage
+        if proposal is not None and (reminder == policy.max_repairs or not unchanged(proposal, context)):
+            break
+        if proposal is None:
+            reply = f"Your answer has no ```python block that defines `{name}` and parses. "
+        else:
+            reply = (
+                f"That `{name}` is the current code unchanged, and the bug is still in it. "
+                "Find the line that is wrong and change it. "
+            )
+            runnable = retrying(again or model, policy)
         conversation += [
             AIMessage(content=text),
-            HumanMessage(
-                content=f"Your answer has no ```python block that defines `{context.qualified_name}` and parses. "
-                f"Reply with the complete fixed `{context.qualified_name}` in one ```python block."
-            ),
+            HumanMessage(content=reply + f"Reply with the complete fixed `{name}` in one ```python block."),
         ]
-    raise LLMOutputError(
-        f"no ```python block defining {context.qualified_name} after {policy.max_repairs} reminder(s)", usage.as_dict()
-    )
+    if proposal is None:
+        raise LLMOutputError(
+            f"no ```python block defining {name} after {policy.max_repairs} reminder(s)", usage.as_dict()
+        )
+    return (propose_code_patch if isinstance(proposal, PatchProposal) else propose_edits), proposal, usage

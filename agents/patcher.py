@@ -116,7 +116,7 @@ class LLMPatcher:
         self, model: BaseChatModel, messages: list[BaseMessage], context: CodeContext
     ) -> tuple[BaseTool, PatchProposal | EditsProposal, Usage]:
         if self.patch_format == "code_block":
-            return read_code_block(model, messages, context, self.policy)
+            return read_code_block(model, messages, context, self.policy, again=self.retry_model)
         choices: list[tuple[BaseTool, type[BaseModel]]] = [
             (propose_code_patch, PatchProposal),
             (propose_edits, EditsProposal),

@@ -87,3 +87,45 @@ def test_an_answer_that_never_holds_the_function_is_an_error_and_nothing_changes
     [result] = out["results"]
     assert result["status"] == "error" and "no ```python block defining dummy_function" in result["message"]
     assert (seed_project / "llm.py").read_text() == before
+
+
+UNCHANGED = (
+    "def dummy_function(text):\n"
+    '    """Return the first word of the text, upper-cased."""\n'
+    "    # the first word\n"
+    "    return text.split()[0].upper()\n"
+)
+
+
+def test_a_function_given_back_unchanged_is_told_so_in_the_conversation_at_the_retry_temperature(
+    seed_project: Path,
+) -> None:
+    script = [
+        tool("log_bug_report", **BUG),
+        {"text": f"This looks right.\n```python\n{UNCHANGED}```"},  # only a comment differs
+        {"text": f"Empty text has no first word.\n```python\n{FIX}```"},
+    ]
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0, temperature=0)  # type: ignore[call-arg]
+        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block")
+        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
+    [result] = out["results"]
+    assert (result["status"], result["attempts"]) == ("applied", 1)
+    assert (seed_project / "llm.py").read_text() == FIXED_FILE
+    first, nudge = stub.requests[1], stub.requests[2]
+    assert first["temperature"] == 0 and nudge["temperature"] == 0.8
+    assert "current code unchanged" in nudge["messages"][-1]["content"]
+    assert nudge["messages"][-2] == {"role": "assistant", "content": script[1]["text"]}
+
+
+def test_a_function_always_given_back_unchanged_is_rejected_by_the_critic_not_an_error(seed_project: Path) -> None:
+    before = (seed_project / "llm.py").read_text()
+    script = [tool("log_bug_report", **BUG), *([{"text": f"```python\n{UNCHANGED}```"}] * 3)]
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
+        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block", max_attempts=1)
+        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
+    [result] = out["results"]
+    assert result["status"] == "rejected" and "no_op" in result["message"]
+    assert len(stub.requests) == 4  # the bug report, the patch and two replies that it is unchanged
+    assert (seed_project / "llm.py").read_text() == before
