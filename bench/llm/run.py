@@ -3,14 +3,16 @@
     python bench/llm/run.py --base-url http://127.0.0.1:8765/v1 --model qwen2.5-coder-1.5b-instruct \\
         [--set repair|realbugs|both] [--repos DIR] [--realbugs 10] [--candidates 1] [--offline-first] \\
         [--patch-format tool_call|code_block] \\
-        [--only PREFIX] [--json PATH]
+        [--only PREFIX] [--json PATH] [--keep DIR]
 
 Each bug is copied to a temp project with its settings (`candidates`, `offline_first`, `patch_format`) in
 `.selfmod.toml`, then
 `selfmod run --model openai:MODEL --yes --json` runs as a user runs it (OPENAI_BASE_URL and OPENAI_API_KEY set for
 it). Per bug: status, whether the fix is right (bench/repair: the held-out tests pass; realbugs: the fix commit's
 failing tests pass and nothing that passed fails), attempts, prompt and completion tokens, LLM calls, wall time.
-Not part of CI: with a small local model on 2 CPU cores one bug takes minutes. `make bench-llm`.
+`--json` is rewritten after every bug (a stopped run keeps what it measured); `--keep DIR` keeps each bug's
+`.selfmod` (traces, audit) as DIR/BUG for `selfmod trace` / sqlite. Not part of CI: with a small local model on
+2 CPU cores one bug takes minutes. `make bench-llm`.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ def run_cli(root: Path, args: argparse.Namespace) -> tuple[dict[str, Any], float
     started = time.perf_counter()
     proc = subprocess.run(command, cwd=root.parent, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
+    if args.keep and (root / ".selfmod").is_dir():
+        shutil.copytree(root / ".selfmod", args.keep / root.name, ignore=shutil.ignore_patterns("*.lock"))
     try:
         rows = [r for r in json.loads(proc.stdout)["results"] if not str(r["reflection_id"]).startswith("selfmod-")]
         return rows[0], wall, ""
@@ -115,6 +119,7 @@ def repair_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
             shutil.copytree(program / "heldout", root / "heldout")
             right = repair_bench._pytest_passes(root, ["heldout"])
         rows.append(report(row_of(program.name, "repair", result, wall, right)))
+        save(args, rows)
     return rows
 
 
@@ -146,7 +151,25 @@ def realbug_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
                 after.get(t) == "passed" for t in case.passing
             )
         rows.append(report(row_of(case.id, "realbugs", result, wall, right)))
+        save(args, rows)
     return rows
+
+
+def save(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """The rows so far, their summary and the run's settings to `--json` (when given), written atomically."""
+    if not args.json:
+        return
+    meta = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "model": args.model,
+        "candidates": args.candidates,
+        "patch_format": args.patch_format,
+        "offline_first": args.offline_first,
+    }
+    part = args.json.with_name(args.json.name + ".part")
+    part.write_text(json.dumps({"meta": meta, "summary": summary(rows), "rows": rows}, indent=2) + "\n")
+    part.replace(args.json)
 
 
 def report(row: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +216,7 @@ def main() -> int:
     parser.add_argument("--offline-first", action="store_true")
     parser.add_argument("--only", help="only bugs whose name starts with this")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", type=Path, help="keep each bug's .selfmod (traces, audit) as KEEP/BUG")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="selfmod-llm-bench-") as tmp:
@@ -200,18 +224,8 @@ def main() -> int:
             rows += repair_rows(args, Path(tmp))
         if args.set in ("realbugs", "both"):
             rows += realbug_rows(args, Path(tmp))
-    totals = summary(rows)
-    print(json.dumps(totals, indent=2))
-    if args.json:
-        meta = {
-            "date": date.today().isoformat(),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-            "model": args.model,
-            "candidates": args.candidates,
-            "patch_format": args.patch_format,
-            "offline_first": args.offline_first,
-        }
-        args.json.write_text(json.dumps({"meta": meta, "summary": totals, "rows": rows}, indent=2) + "\n")
+    print(json.dumps(summary(rows), indent=2))
+    save(args, rows)
     return 0
 
 
