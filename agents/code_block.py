@@ -25,12 +25,23 @@ from selfmod.protocols import Usage
 from selfmod.tools.llm_tools import propose_code_patch, propose_edits
 
 _BLOCK = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_OPEN = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*$")
+_CLOSE = re.compile(r"^[ \t]*```[ \t]*$")
 _NUMBERED = re.compile(r"^\s*(\d+) \| ?(.*)$")
 
 
 def _blocks(text: str) -> list[str]:
-    """The fenced blocks of an answer (an unclosed last block counts), else the whole answer."""
-    return [m.group(1) for m in _BLOCK.finditer(text)] or [text]
+    """The fenced blocks of an answer, else the whole answer. A fence can sit inside the code (a docstring's
+    Markdown example), so each opening fence gives one block per later closing fence and one to the end of the
+    answer (unclosed), shortest first."""
+    lines = text.split("\n")
+    found = []
+    for start, line in enumerate(lines):
+        if not _OPEN.search(line):
+            continue
+        ends = [i for i in range(start + 1, len(lines)) if _CLOSE.match(lines[i])]
+        found += ["\n".join(lines[start + 1 : end]) for end in [*ends, len(lines)]]
+    return found or [text]
 
 
 def _definition(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from selfmod.models import TestRun, Verdict
+from selfmod.tools.patching.failure_evidence import trimmed_failure, without_colour
 
 MAX_TEST_OUTPUT = 3000
 
@@ -16,15 +17,17 @@ def critic_feedback(verdict: Verdict, attempt: int) -> str:
 
 
 def test_feedback(run: TestRun, attempt: int) -> str:
-    """The failing tests and the tail of the output as a prompt section."""
+    """The failing tests with the informative lines of their failures (or the tail of the output) as a prompt
+    section."""
     failing = [t for t in run.tests if t.outcome in ("failed", "error")]
     lines = [f"\n## Attempt {attempt} failed the project's tests"]
     if run.timed_out:
         lines.append("The tests timed out (an endless loop?).")
     for test in failing[:5]:
-        lines.append(f"- {test.name}: {test.message[:600]}")
+        failure = trimmed_failure(test.message)[:600].replace("\n", "\n    ")
+        lines.append(f"- {test.name}:\n    {failure}")
     if not failing:
-        output = run.output[-MAX_TEST_OUTPUT:]
+        output = without_colour(run.output)[-MAX_TEST_OUTPUT:]
         lines.append(f"Test output (last {len(output)} characters):\n{output}")
     lines.append("Propose a corrected version that makes these tests pass without breaking others.")
     return "\n".join(lines) + "\n"

@@ -129,3 +129,17 @@ def test_a_function_always_given_back_unchanged_is_rejected_by_the_critic_not_an
     assert result["status"] == "rejected" and "no_op" in result["message"]
     assert len(stub.requests) == 4  # the bug report, the patch and two replies that it is unchanged
     assert (seed_project / "llm.py").read_text() == before
+
+
+def test_a_fence_inside_the_functions_docstring_does_not_end_the_block() -> None:
+    # humanize and more-itertools docstrings hold Markdown examples; the 1.5B model's right fix was lost here
+    fixed = (
+        "def dummy_function(text):\n"
+        '    """Return the first word of the text, upper-cased.\n\n'
+        "    ```pycon\n    >>> dummy_function('a b')\n    'A'\n    ```\n"
+        '    """\n'
+        "    words = text.split()\n"
+        '    return words[0].upper() if words else ""\n'
+    )
+    proposal = proposal_from_answer(f"```python\n{fixed}```\nEmpty text has no first word.", context())
+    assert isinstance(proposal, PatchProposal) and proposal.new_code == fixed

@@ -1,6 +1,7 @@
 """What the tests say about a bug, for the patch prompt: the failing tests' ids, their assertion messages and
 tracebacks (trimmed to the lines that carry information), and the source of the failing tests that call the
-function (bounded), all within a character budget."""
+function (bounded; a test function parametrized into several failing ids is shown once), all within a character
+budget. Terminal colour codes are dropped (a project's pytest settings may force colour)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,18 @@ MESSAGE_LINES = 12
 LINE_CHARS = 160
 TEST_LINES = 25
 _LOCATION = re.compile(r"^[\w./\\-]+\.py:\d+:")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def without_colour(text: str) -> str:
+    """The text without terminal colour and cursor codes."""
+    return _ANSI.sub("", text)
 
 
 def trimmed_failure(message: str) -> str:
     """The informative lines of a pytest failure: the failing source line (`>`), the error lines (`E`) and the
     `file:line:` locations, the last MESSAGE_LINES of them, each cut to LINE_CHARS."""
+    message = without_colour(message)
     kept = [
         line.rstrip()[:LINE_CHARS]
         for line in message.splitlines()
@@ -74,10 +82,15 @@ def failure_evidence(root: Path, run: TestRun, function: str, max_chars: int) ->
     ordered = sorted(failing, key=lambda t: (short not in sources[t.name] and short not in t.message, t.name))
     names = ", ".join(t.name for t in ordered[:8]) + (" ..." if len(ordered) > 8 else "")
     text = f"Failing tests ({len(failing)}): {names}\n"
+    shown: set[str] = set()
     for test in ordered[:MAX_TESTS]:
         block = f"\n### {test.name}\n"
-        if short in sources[test.name]:
-            block += f"```python\n{sources[test.name]}\n```\n"
+        source = sources[test.name]
+        if short in source and source in shown:
+            block += "(the test function above)\n"
+        elif short in source:
+            block += f"```python\n{source}\n```\n"
+            shown.add(source)
         block += f"Failure:\n```\n{trimmed_failure(test.message)}\n```\n"
         if len(text) + len(block) > max_chars:
             room = max_chars - len(text)

@@ -1,0 +1,56 @@
+"""What the patcher is told about the failing tests: the first prompt's evidence and a retry's feedback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selfmod.graph import feedback
+from selfmod.models import TestCase, TestRun
+from selfmod.tools.patching.failure_evidence import failure_evidence
+
+TESTS = """import pytest
+from sizes import naturalsize
+
+
+@pytest.mark.parametrize("n, expected", [(10**6, "1.0 MB"), (10**9, "1.0 GB")])
+def test_naturalsize(n, expected):
+    assert naturalsize(n) == expected
+"""
+
+COLOURED = (
+    "n = 1000000, expected = '1.0 MB'\n\n"
+    "    def test_naturalsize(n, expected):\n"
+    ">       assert naturalsize(n) == expected\n"
+    "E       AssertionError: assert '1000.0 kB' == '1.0 MB'\n"
+    "E         \x1b[0m\x1b[91m- 1.0 MB\x1b[39;49;00m\n"
+    "E         \x1b[92m+ 1000.0 kB\x1b[39;49;00m\n\n"
+    "tests/test_sizes.py:7: AssertionError"
+)
+
+
+def failing_run() -> TestRun:
+    tests = [
+        TestCase(name=f"tests/test_sizes.py::test_naturalsize[{n}]", outcome="failed", message=COLOURED)
+        for n in ("1000000-1.0 MB", "1000000000-1.0 GB")
+    ]
+    return TestRun(command=["pytest"], exit_code=1, failed=2, tests=tests, output="\x1b[31m2 failed\x1b[0m")
+
+
+def test_the_evidence_drops_colour_codes_and_shows_a_parametrized_test_once(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_sizes.py").write_text(TESTS)
+    text = failure_evidence(tmp_path, failing_run(), "naturalsize", 4000)
+    assert "\x1b" not in text
+    assert "E         - 1.0 MB\n" in text and "E         + 1000.0 kB\n" in text
+    assert text.count("def test_naturalsize(n, expected):") == 1
+    assert text.count("(the test function above)") == 1
+    assert text.startswith("Failing tests (2): tests/test_sizes.py::test_naturalsize[1000000-1.0 MB], ")
+
+
+def test_a_retry_is_told_the_informative_lines_of_each_failure_without_colour_codes() -> None:
+    text = feedback.test_feedback(failing_run(), 2)
+    assert "\x1b" not in text
+    assert "- tests/test_sizes.py::test_naturalsize[1000000-1.0 MB]:\n" in text
+    assert "    E       AssertionError: assert '1000.0 kB' == '1.0 MB'\n" in text
+    assert "n = 1000000" not in text  # the uninformative head of the report is left out
+    assert text.startswith("\n## Attempt 2 failed the project's tests")
