@@ -3,7 +3,8 @@
 Small local models garble code inside a tool call's JSON string (escaped twice, Python triple quotes, the code
 copied back unchanged); asked for the fixed function in a fenced block, as they were trained to answer, they do
 better. The block's definition of the function becomes a `propose_code_patch` proposal for the located lines;
-module-level imports in the block come along as a `<module>` edit (a `propose_edits` proposal then).
+module-level imports in the block come along as a `<module>` edit (a `propose_edits` proposal then). The
+definition keeps its docstring as it is (`tools/patching/docstrings.py`): the model may leave it out.
 An answer that gives the function back unchanged is told so in the same conversation (by the hotter model), and
 an answer without such a block is reminded; both share the `max_repairs` budget and cost no attempt.
 """
@@ -23,6 +24,7 @@ from selfmod.errors import LLMOutputError
 from selfmod.models import MODULE_LEVEL, CodeContext, Edit, EditsProposal, PatchProposal
 from selfmod.protocols import Usage
 from selfmod.tools.llm_tools import propose_code_patch, propose_edits
+from selfmod.tools.patching.docstrings import keep_docstring
 
 _BLOCK = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _OPEN = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*$")
@@ -78,7 +80,7 @@ def proposal_from_answer(
         if node is None:
             continue
         lines = code.split("\n")
-        new_code = _source(lines, node)
+        new_code = keep_docstring(_source(lines, node), current_definition(context))
         why = explanation or "(the fixed definition, from a code block)"
         imports = [s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)]
         if not imports:
