@@ -26,7 +26,6 @@ from selfmod.protocols import Usage
 from selfmod.tools.llm_tools import propose_code_patch, propose_edits
 from selfmod.tools.patching.docstrings import keep_docstring
 
-_BLOCK = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _OPEN = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*$")
 _CLOSE = re.compile(r"^[ \t]*```[ \t]*$")
 _NUMBERED = re.compile(r"^\s*(\d+) \| ?(.*)$")
@@ -129,8 +128,14 @@ def unchanged(proposal: PatchProposal | EditsProposal, context: CodeContext) -> 
 
 
 def prose_of(text: str) -> str:
-    """The answer without its code blocks, on one line and short (the proposal's explanation)."""
-    return " ".join(_BLOCK.sub(" ", text).split())[:300]
+    """The answer before its first fence and after its last, on one line and short (the proposal's
+    explanation)."""
+    lines = text.split("\n")
+    opening = next((i for i, line in enumerate(lines) if _OPEN.search(line)), None)
+    if opening is not None:
+        closing = [i for i in range(opening + 1, len(lines)) if _CLOSE.match(lines[i])]
+        lines = lines[:opening] + (lines[closing[-1] + 1 :] if closing else [])
+    return " ".join(" ".join(lines).split())[:300]
 
 
 def read_code_block(
@@ -147,12 +152,13 @@ def read_code_block(
     conversation = list(messages)
     usage = Usage()
     name = context.qualified_name
-    proposal: PatchProposal | EditsProposal | None = None
+    found: PatchProposal | EditsProposal | None = None
     for reminder in range(policy.max_repairs + 1):
         message = ask(runnable, conversation, usage)
         usage = usage.add(usage_of(message, conversation))
         text = str(message.content)
         proposal = proposal_from_answer(text, context, prose_of(text))
+        found = proposal or found
         if proposal is not None and (reminder == policy.max_repairs or not unchanged(proposal, context)):
             break
         if proposal is None:
@@ -167,8 +173,8 @@ def read_code_block(
             AIMessage(content=text),
             HumanMessage(content=reply + f"Reply with the complete fixed `{name}` in one ```python block."),
         ]
-    if proposal is None:
+    if found is None:
         raise LLMOutputError(
             f"no ```python block defining {name} after {policy.max_repairs} reminder(s)", usage.as_dict()
         )
-    return (propose_code_patch if isinstance(proposal, PatchProposal) else propose_edits), proposal, usage
+    return (propose_code_patch if isinstance(found, PatchProposal) else propose_edits), found, usage

@@ -8,7 +8,7 @@ from langchain_openai import ChatOpenAI
 from openai_stub import serve, tool
 from test_graph import BUG, FIX, FIXED_FILE, settings_for
 
-from selfmod.agents.code_block import proposal_from_answer
+from selfmod.agents.code_block import proposal_from_answer, prose_of
 from selfmod.agents.tool_calling import CallPolicy
 from selfmod.graph.build import build_graph
 from selfmod.models import CodeContext, EditsProposal, PatchProposal
@@ -143,3 +143,23 @@ def test_a_fence_inside_the_functions_docstring_does_not_end_the_block() -> None
     )
     proposal = proposal_from_answer(f"```python\n{fixed}```\nEmpty text has no first word.", context())
     assert isinstance(proposal, PatchProposal) and proposal.new_code == fixed
+
+
+def test_the_explanation_is_the_prose_around_the_block_even_with_a_fence_inside_it() -> None:
+    answer = 'Words can be missing.\n```python\ndef f():\n    """\n    ```\n    x\n    ```\n    """\n```\nSo guard it.'
+    assert prose_of(answer) == "Words can be missing. So guard it."
+    assert prose_of("No block at all.\n  Two lines.") == "No block at all. Two lines."
+
+
+def test_an_unchanged_function_followed_by_no_block_is_still_rejected_as_no_op(seed_project: Path) -> None:
+    script = [
+        tool("log_bug_report", **BUG),
+        {"text": f"```python\n{UNCHANGED}```"},
+        *([{"text": "I cannot see a bug."}] * 2),
+    ]
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
+        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block", max_attempts=1)
+        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
+    [result] = out["results"]
+    assert result["status"] == "rejected" and "no_op" in result["message"]
