@@ -22,6 +22,7 @@ from langchain_core.tools import BaseTool
 from selfmod.agents.tool_calling import CallPolicy, ask, retrying, usage_of
 from selfmod.errors import LLMOutputError
 from selfmod.models import MODULE_LEVEL, CodeContext, Edit, EditsProposal, PatchProposal
+from selfmod.prompts import render
 from selfmod.protocols import Usage
 from selfmod.tools.llm_tools import propose_code_patch, propose_edits
 from selfmod.tools.patching.docstrings import keep_docstring
@@ -107,14 +108,15 @@ def _shape(code: str) -> str | None:
         return None
 
 
+def _numbered_lines(context: CodeContext) -> list[tuple[int, str]]:
+    """The definition's lines as the patcher was shown them, with their numbers."""
+    found = [(int(m.group(1)), m.group(2)) for m in map(_NUMBERED.match, context.code.split("\n")) if m]
+    return [(n, line) for n, line in found if context.start_line <= n <= context.end_line]
+
+
 def current_definition(context: CodeContext) -> str:
     """The located definition as the patcher was shown it (`context.code` without its line numbers)."""
-    lines = []
-    for line in context.code.split("\n"):
-        match = _NUMBERED.match(line)
-        if match and context.start_line <= int(match.group(1)) <= context.end_line:
-            lines.append(match.group(2))
-    return "\n".join(lines) + "\n"
+    return "\n".join(line for _, line in _numbered_lines(context)) + "\n"
 
 
 def unchanged(proposal: PatchProposal | EditsProposal, context: CodeContext) -> bool:
@@ -138,16 +140,28 @@ def prose_of(text: str) -> str:
     return " ".join(" ".join(lines).split())[:300]
 
 
+def _site(context: CodeContext, sites: list[tuple[int, str]]) -> str:
+    """Where the failing tests fail inside the definition, as a sentence with the line (or nothing)."""
+    shown = dict(_numbered_lines(context))
+    for line, error in sites:
+        if line in shown:
+            return f" The failing test fails at line {line} of it:\n\n    {shown[line].strip()}\n\nwith `{error}`."
+    return ""
+
+
 def read_code_block(
     model: BaseChatModel,
     messages: list[BaseMessage],
     context: CodeContext,
     policy: CallPolicy,
     again: BaseChatModel | None = None,
+    sites: list[tuple[int, str]] | None = None,
 ) -> tuple[BaseTool, PatchProposal | EditsProposal, Usage]:
     """Ask for the fixed definition in a code block. An answer without one, or with the definition unchanged,
-    gets up to `policy.max_repairs` replies in the conversation (answered by `again`, by default `model`); then an
-    unchanged definition is proposed anyway (the critic rejects it as `no_op`) and no block is an error."""
+    gets up to `policy.max_repairs` replies in the conversation (answered by `again`, by default `model`; the
+    reply to an unchanged one shows where the failing tests fail in it, from `sites`, and asks for a diagnosis
+    first); then an unchanged definition is proposed anyway (the critic rejects it as `no_op`) and no block is an
+    error."""
     runnable = retrying(model, policy)
     conversation = list(messages)
     usage = Usage()
@@ -162,17 +176,11 @@ def read_code_block(
         if proposal is not None and (reminder == policy.max_repairs or not unchanged(proposal, context)):
             break
         if proposal is None:
-            reply = f"Your answer has no ```python block that defines `{name}` and parses. "
+            reply = render("code_block_missing", qualified_name=name)
         else:
-            reply = (
-                f"That `{name}` is the current code unchanged, and the bug is still in it. "
-                "Find the line that is wrong and change it. "
-            )
+            reply = render("code_block_unchanged", qualified_name=name, failure_site=_site(context, sites or []))
             runnable = retrying(again or model, policy)
-        conversation += [
-            AIMessage(content=text),
-            HumanMessage(content=reply + f"Reply with the complete fixed `{name}` in one ```python block."),
-        ]
+        conversation += [AIMessage(content=text), HumanMessage(content=reply)]
     if found is None:
         raise LLMOutputError(
             f"no ```python block defining {name} after {policy.max_repairs} reminder(s)", usage.as_dict()

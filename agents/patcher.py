@@ -25,6 +25,9 @@ Evidence = Callable[[BugReport, CodeContext, int], str]
 """What the tests say about a bug (failing test ids, trimmed failures, test source), in at most that many
 characters (`tools/patching/failure_evidence.py`)."""
 
+Sites = Callable[[CodeContext], list[tuple[int, str]]]
+"""The lines of a located definition where the failing tests fail, each with the error (`failure_sites`)."""
+
 CHARS_PER_TOKEN = 3.5
 """For code and English, about this many characters make one token (keeps prompts under `prompt_tokens`)."""
 
@@ -56,6 +59,7 @@ class LLMPatcher:
         prompt_tokens: int = 2500,
         retry_temperature: float | None = HOT,
         patch_format: Literal["tool_call", "code_block"] = "tool_call",
+        sites: Sites | None = None,
     ) -> None:
         self.patch_format = patch_format
         self.template = "write_patch_code_block" if patch_format == "code_block" else "write_patch"
@@ -64,6 +68,7 @@ class LLMPatcher:
         self.policy = policy or CallPolicy()
         self.root = root
         self.evidence = evidence
+        self.sites = sites
         self.prompt_tokens = prompt_tokens
 
     def _around(self, context: CodeContext) -> str:
@@ -116,7 +121,8 @@ class LLMPatcher:
         self, model: BaseChatModel, messages: list[BaseMessage], context: CodeContext
     ) -> tuple[BaseTool, PatchProposal | EditsProposal, Usage]:
         if self.patch_format == "code_block":
-            return read_code_block(model, messages, context, self.policy, again=self.retry_model)
+            sites = self.sites(context) if self.sites is not None else []
+            return read_code_block(model, messages, context, self.policy, again=self.retry_model, sites=sites)
         choices: list[tuple[BaseTool, type[BaseModel]]] = [
             (propose_code_patch, PatchProposal),
             (propose_edits, EditsProposal),

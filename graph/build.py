@@ -25,7 +25,7 @@ from selfmod.graph.state import SelfmodInput, SelfmodOutput, SelfmodState
 from selfmod.model_spec import model_name
 from selfmod.protocols import BugExtractor, Patcher, Reviewer, TestRunner
 from selfmod.tools.changes.audit import AuditLog
-from selfmod.tools.patching.failure_evidence import evidence_from
+from selfmod.tools.patching.failure_evidence import evidence_from, sites_from
 from selfmod.tools.sandbox import Sandbox
 
 
@@ -33,15 +33,16 @@ def _agents(
     model: BaseChatModel | None, settings: Settings, policy: CallPolicy, tester: TestRunner
 ) -> tuple[BugExtractor, Patcher]:
     if model is not None:
-        evidence = evidence_from(tester, settings.project_root)
+        evidence, sites = evidence_from(tester, settings.project_root), sites_from(tester)
         first = LLMPatcher(
-            model, policy, settings.project_root, evidence, settings.prompt_tokens, patch_format=settings.patch_format
-        )
+            model, policy, settings.project_root, evidence, settings.prompt_tokens,
+            patch_format=settings.patch_format, sites=sites,
+        )  # fmt: skip
         patcher: Patcher = first
         if settings.candidates > 1:
             hot = LLMPatcher(
                 hotter(model), policy, settings.project_root, evidence, settings.prompt_tokens,
-                patch_format=settings.patch_format,
+                patch_format=settings.patch_format, sites=sites,
             )  # fmt: skip
             patcher = SamplingPatcher(first, hot, settings, settings.candidates)
         if settings.offline_first:

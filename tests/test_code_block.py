@@ -115,6 +115,10 @@ def test_a_function_given_back_unchanged_is_told_so_in_the_conversation_at_the_r
     first, nudge = stub.requests[1], stub.requests[2]
     assert first["temperature"] == 0 and nudge["temperature"] == 0.8
     assert "current code unchanged" in nudge["messages"][-1]["content"]
+    assert (
+        "The failing test fails at line 6 of it:\n\n    return text.split()[0].upper()\n\n"
+        "with `IndexError: list index out of range`.\nFirst say in one sentence what is wrong"
+    ) in nudge["messages"][-1]["content"]
     assert nudge["messages"][-2] == {"role": "assistant", "content": script[1]["text"]}
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from selfmod.graph import feedback
 from selfmod.models import TestCase, TestRun
-from selfmod.tools.patching.failure_evidence import failure_evidence
+from selfmod.tools.patching.failure_evidence import failure_evidence, failure_sites
 
 TESTS = """import pytest
 from sizes import naturalsize
@@ -54,3 +54,33 @@ def test_a_retry_is_told_the_informative_lines_of_each_failure_without_colour_co
     assert "    E       AssertionError: assert '1000.0 kB' == '1.0 MB'\n" in text
     assert "n = 1000000" not in text  # the uninformative head of the report is left out
     assert text.startswith("\n## Attempt 2 failed the project's tests")
+
+
+RAISED = (
+    "    def test_empty():\n"
+    ">       assert first_word('') == ''\n\n"
+    "tests/test_words.py:4: \n"
+    "_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _\n\n"
+    "    def first_word(text):\n"
+    ">       return text.split()[0]\n"
+    "E       IndexError: list index out of range\n\n"
+    "src/words.py:12: IndexError"
+)
+
+
+def test_the_lines_of_the_function_where_the_failing_tests_fail_are_found_with_their_error() -> None:
+    run = TestRun(
+        command=["pytest"],
+        exit_code=1,
+        failed=2,
+        tests=[
+            TestCase(name="tests/test_words.py::test_empty", outcome="failed", message=RAISED),
+            TestCase(name="tests/test_words.py::test_other", outcome="failed", message=RAISED),
+            TestCase(name="tests/test_words.py::test_fine", outcome="passed", message=RAISED.replace("12:", "13:")),
+        ],
+    )
+    assert failure_sites(run, "src/words.py", 10, 14) == [(12, "IndexError: list index out of range")]
+    assert failure_sites(run, "src/words.py", 13, 20) == []  # outside the function
+    assert failure_sites(run, "words.py", 10, 14) == [(12, "IndexError: list index out of range")]
+    assert failure_sites(run, "src/other.py", 1, 100) == []
+    assert failure_sites(run, "rds.py", 10, 14) == []  # a path ends at a separator

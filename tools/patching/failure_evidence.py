@@ -19,6 +19,7 @@ MESSAGE_LINES = 12
 LINE_CHARS = 160
 TEST_LINES = 25
 _LOCATION = re.compile(r"^[\w./\\-]+\.py:\d+:")
+_SITE = re.compile(r"^(?P<path>[\w./\\-]+\.py):(?P<line>\d+):")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -101,6 +102,23 @@ def failure_evidence(root: Path, run: TestRun, function: str, max_chars: int) ->
     return text
 
 
+def failure_sites(run: TestRun, file: str, start: int, end: int) -> list[tuple[int, str]]:
+    """The lines `start`..`end` of `file` that the failing tests' tracebacks pass through, each with the error the
+    test ends with (its first `E` line), in the order first seen."""
+    sites: dict[int, str] = {}
+    for test in run.tests:
+        if test.outcome not in ("failed", "error"):
+            continue
+        lines = without_colour(test.message).splitlines()
+        error = next((line[1:].strip() for line in lines if line.startswith("E ") and line[1:].strip()), "")
+        for line in lines:
+            match = _SITE.match(line.strip())
+            path = match["path"].replace("\\", "/") if match else ""
+            if match and (path == file or path.endswith("/" + file)) and start <= int(match["line"]) <= end:
+                sites.setdefault(int(match["line"]), error[:LINE_CHARS])
+    return list(sites.items())
+
+
 def evidence_from(tester: TestRunner, root: Path) -> Callable[[BugReport, CodeContext, int], str]:
     """The LLM patcher's evidence: from the tester's unpatched run when it has one (else nothing)."""
 
@@ -114,3 +132,18 @@ def evidence_from(tester: TestRunner, root: Path) -> Callable[[BugReport, CodeCo
         return failure_evidence(root, run, context.qualified_name or bug.function, max_chars)
 
     return evidence
+
+
+def sites_from(tester: TestRunner) -> Callable[[CodeContext], list[tuple[int, str]]]:
+    """Where the unpatched run's failing tests fail inside a located definition (`failure_sites`), if known."""
+
+    def sites(context: CodeContext) -> list[tuple[int, str]]:
+        if not isinstance(tester, BaselineSource):
+            return []
+        try:
+            run = tester.baseline()
+        except SelfmodError:
+            return []
+        return failure_sites(run, context.file, context.start_line, context.end_line)
+
+    return sites
