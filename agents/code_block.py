@@ -5,8 +5,9 @@ copied back unchanged); asked for the fixed function in a fenced block, as they 
 better. The block's definition of the function becomes a `propose_code_patch` proposal for the located lines;
 module-level imports in the block come along as a `<module>` edit (a `propose_edits` proposal then). The
 definition keeps its docstring as it is (`tools/patching/docstrings.py`): the model may leave it out.
-An answer that gives the function back unchanged is told so in the same conversation (by the hotter model), and
-an answer without such a block is reminded; both share the `max_repairs` budget and cost no attempt.
+An answer that gives the function back unchanged is told so in the same conversation (by the hotter model, with
+the line where the failing tests fail in it), and an answer without such a block is reminded; both share the
+`max_repairs` budget and cost no attempt.
 """
 
 from __future__ import annotations

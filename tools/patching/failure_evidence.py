@@ -18,7 +18,6 @@ MAX_TESTS = 3
 MESSAGE_LINES = 12
 LINE_CHARS = 160
 TEST_LINES = 25
-_LOCATION = re.compile(r"^[\w./\\-]+\.py:\d+:")
 _SITE = re.compile(r"^(?P<path>[\w./\\-]+\.py):(?P<line>\d+):")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -35,7 +34,7 @@ def trimmed_failure(message: str) -> str:
     kept = [
         line.rstrip()[:LINE_CHARS]
         for line in message.splitlines()
-        if line.startswith((">", "E ")) or _LOCATION.match(line.strip())
+        if line.startswith((">", "E ")) or _SITE.match(line.strip())
     ]
     if not kept:
         kept = [line.rstrip()[:LINE_CHARS] for line in message.strip().splitlines()[-MESSAGE_LINES:]]
