@@ -1,4 +1,5 @@
-"""What the patcher is told after a failed attempt: the critic's reasons or the failing tests, trimmed."""
+"""What the patcher is told after a failed attempt: the critic's reasons, the failing tests (trimmed), or why its
+answer could not be used."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ def critic_feedback(verdict: Verdict, attempt: int) -> str:
     reasons = "\n".join(f"- [{r.code.value}] {r.message}" for r in verdict.rejections)
     return (
         f"\n## Attempt {attempt} was rejected by the reviewer\n{reasons}\nFix these problems in your next proposal.\n"
+    )
+
+
+def unusable_feedback(error: Exception, attempt: int) -> str:
+    """Why an answer gave no patch at all (no parsable code, no valid call) as a prompt section."""
+    return (
+        f"\n## Attempt {attempt} gave no usable patch\n{error}\n"
+        "Answer exactly in the format asked for below, with code that parses.\n"
     )
 
 

@@ -12,9 +12,9 @@ from langchain_core.tools import StructuredTool
 
 from selfmod.agents.critic import review_proposal
 from selfmod.config import Settings
-from selfmod.errors import CodeIndexError, InputError, LLMError, NoFixError, SelfmodError
+from selfmod.errors import CodeIndexError, InputError, LLMError, LLMOutputError, NoFixError, SelfmodError
 from selfmod.graph.edits_flow import is_edits, pending_fields, proposal_fields, review_edits_update, tested_texts
-from selfmod.graph.feedback import critic_feedback, test_feedback
+from selfmod.graph.feedback import critic_feedback, test_feedback, unusable_feedback
 from selfmod.graph.state import ITEM_RESET, Result, SelfmodState, add_usage
 from selfmod.models import (
     AuditRecord,
@@ -144,8 +144,12 @@ class ItemNodes:
         try:
             made = self.deps.patcher.propose(bug, context, state.get("feedback") or "")
         except LLMError as exc:
+            usage = _usage_update(state, exc.usage)
+            unusable = isinstance(exc, LLMOutputError) and not isinstance(exc, NoFixError)
+            if unusable and attempts < self.deps.settings.max_attempts:
+                return {"proposal": None, "attempts": attempts, "feedback": unusable_feedback(exc, attempts), **usage}
             outcome = "no_fix" if isinstance(exc, NoFixError) else "error"
-            return {"outcome": outcome, "attempts": attempts, "message": str(exc), **_usage_update(state, exc.usage)}
+            return {"outcome": outcome, "attempts": attempts, "message": str(exc), **usage}
         return {
             "proposal": made.proposal.model_dump(mode="json"),
             "attempts": attempts,

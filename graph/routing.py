@@ -24,9 +24,12 @@ def route_after_locate(state: SelfmodState) -> Literal["write_patch", "record"]:
     return "write_patch" if state.get("context") and not state.get("outcome") else "record"
 
 
-def route_after_write(state: SelfmodState) -> Literal["review_patch", "record"]:
-    """Review a proposal; an LLM failure ends the reflection."""
-    return "review_patch" if state.get("proposal") and not state.get("outcome") else "record"
+def route_after_write(state: SelfmodState) -> Literal["review_patch", "write_patch", "record"]:
+    """Review a proposal; ask again after an unusable answer while attempts remain; other LLM failures end the
+    reflection."""
+    if state.get("outcome"):
+        return "record"
+    return "review_patch" if state.get("proposal") else "write_patch"
 
 
 def route_after_review(state: SelfmodState) -> Literal["test_patch", "write_patch", "record"]:

@@ -167,3 +167,22 @@ def test_an_unchanged_function_followed_by_no_block_is_still_rejected_as_no_op(s
         out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
     [result] = out["results"]
     assert result["status"] == "rejected" and "no_op" in result["message"]
+
+
+def test_an_attempt_without_a_usable_answer_costs_that_attempt_not_the_reflection(seed_project: Path) -> None:
+    # humanize-823ad609: three answers that did not parse ended the whole reflection at attempt 2 of 3
+    script = [
+        tool("log_bug_report", **BUG),
+        *([{"text": "```python\ndef dummy_function(text):\n  return (\n```"}] * 3),  # attempt 1: never parses
+        {"text": f"```python\n{FIX}```"},  # attempt 2
+    ]
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
+        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block", max_attempts=2)
+        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
+    [result] = out["results"]
+    assert (result["status"], result["attempts"]) == ("applied", 2)
+    assert (seed_project / "llm.py").read_text() == FIXED_FILE
+    retry = stub.requests[4]["messages"]
+    assert len(retry) == 2 and "## Attempt 1 gave no usable patch" in retry[-1]["content"]
+    assert "no ```python block defining dummy_function after 2 reminder(s)" in retry[-1]["content"]
