@@ -61,6 +61,25 @@ def _definition(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunct
     return None
 
 
+def _definition_alone(block: str, name: str) -> str:
+    """The `def name` of a block that does not parse as a whole, with its body and decorators, dedented: the
+    model copied context lines around it that do not parse on their own (the tail of a class docstring)."""
+    lines = block.split("\n")
+    start = next(
+        (i for i, line in enumerate(lines) if re.match(rf"\s*(async\s+)?def\s+{re.escape(name)}\b", line)), None
+    )
+    if start is None:
+        return ""
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    first = start
+    while first > 0 and lines[first - 1].strip().startswith("@"):
+        first -= 1
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+        end += 1
+    return textwrap.dedent("\n".join(lines[first:end])).rstrip() + "\n"
+
+
 def _source(lines: list[str], node: ast.stmt) -> str:
     first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
     return textwrap.dedent("\n".join(lines[first - 1 : node.end_lineno])) + "\n"
@@ -76,7 +95,11 @@ def proposal_from_answer(
         try:
             tree = ast.parse(code)
         except (SyntaxError, ValueError):
-            continue
+            code = _definition_alone(block, name)
+            try:
+                tree = ast.parse(code)
+            except (SyntaxError, ValueError):
+                continue
         node = _definition(tree, name)
         if node is None:
             continue

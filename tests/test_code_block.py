@@ -186,3 +186,18 @@ def test_an_attempt_without_a_usable_answer_costs_that_attempt_not_the_reflectio
     retry = stub.requests[4]["messages"]
     assert len(retry) == 2 and "## Attempt 1 gave no usable patch" in retry[-1]["content"]
     assert "no ```python block defining dummy_function after 2 reminder(s)" in retry[-1]["content"]
+
+
+def test_a_method_copied_with_context_that_does_not_parse_is_read_alone() -> None:
+    # boltons-c1c25da3: the model copied the shown context from inside the class docstring down to the next method
+    answer = (
+        "```python\nclass Bits:\n    * hex/bin string -- good for human readability\n    '''\n"
+        "    __slots__ = ('val', 'len')\n\n"
+        "    def __init__(self, val=0):\n        if val < 0:\n            raise ValueError('negative')\n\n"
+        "        self.val = val\n\n    def __getitem__(self, k):\n        return k\n```"
+    )
+    proposal = proposal_from_answer(answer, context("Bits.__init__"))
+    assert isinstance(proposal, PatchProposal)
+    assert proposal.new_code == (
+        "def __init__(self, val=0):\n    if val < 0:\n        raise ValueError('negative')\n\n    self.val = val\n"
+    )
