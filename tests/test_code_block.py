@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from langchain_openai import ChatOpenAI
 from openai_stub import serve, tool
@@ -22,6 +23,17 @@ def context(qualified_name: str = "dummy_function") -> CodeContext:
         file="llm.py", symbol=qualified_name, qualified_name=qualified_name, kind="function", start_line=4,
         end_line=6, context_start=1, context_end=9, code="(shown)", file_sha256="0" * 64,
     )  # fmt: skip
+
+
+def run_code_block(root: Path, script: list[Any], **settings: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The graph on `root` in the code-block format through the real client and the HTTP stub answering `script`
+    (temperature 0): the one result row and the requests the stub received."""
+    with serve(script) as stub:
+        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0, temperature=0)  # type: ignore[call-arg]
+        config = settings_for(root, auto_approve=True, patch_format="code_block", **settings)
+        out = build_graph(model=model, settings=config, policy=FAST).invoke({})
+    [result] = out["results"]
+    return result, stub.requests
 
 
 def test_the_blocks_definition_becomes_a_patch_of_the_located_lines() -> None:
@@ -62,14 +74,10 @@ def test_the_graph_applies_a_fix_given_as_a_code_block(seed_project: Path) -> No
         {"text": "I am not sure."},  # no block: reminded once
         {"text": f"The first word may not exist.\n```python\n{FIX}```"},
     ]
-    with serve(script) as stub:
-        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
-        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block")
-        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
-    [result] = out["results"]
+    result, requests = run_code_block(seed_project, script)
     assert (result["status"], result["attempts"]) == ("applied", 1)
     assert (seed_project / "llm.py").read_text() == FIXED_FILE
-    ask, reminder = stub.requests[1], stub.requests[2]
+    ask, reminder = requests[1], requests[2]
     assert "tools" not in ask and "```python block" in ask["messages"][-1]["content"]
     assert "no ```python block" in reminder["messages"][-1]["content"]
     record = AuditLog(seed_project / ".selfmod").find(result["audit_id"])
@@ -80,11 +88,7 @@ def test_the_graph_applies_a_fix_given_as_a_code_block(seed_project: Path) -> No
 def test_an_answer_that_never_holds_the_function_is_an_error_and_nothing_changes(seed_project: Path) -> None:
     before = (seed_project / "llm.py").read_text()
     script = [tool("log_bug_report", **BUG), *([{"text": "```python\nprint('hi')\n```"}] * 3)]
-    with serve(script) as stub:
-        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
-        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block", max_attempts=1)
-        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
-    [result] = out["results"]
+    result, _ = run_code_block(seed_project, script, max_attempts=1)
     assert result["status"] == "error" and "no ```python block defining dummy_function" in result["message"]
     assert (seed_project / "llm.py").read_text() == before
 
@@ -105,14 +109,10 @@ def test_a_function_given_back_unchanged_is_told_so_in_the_conversation_at_the_r
         {"text": f"This looks right.\n```python\n{UNCHANGED}```"},  # only a comment differs
         {"text": f"Empty text has no first word.\n```python\n{FIX}```"},
     ]
-    with serve(script) as stub:
-        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0, temperature=0)  # type: ignore[call-arg]
-        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block")
-        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
-    [result] = out["results"]
+    result, requests = run_code_block(seed_project, script)
     assert (result["status"], result["attempts"]) == ("applied", 1)
     assert (seed_project / "llm.py").read_text() == FIXED_FILE
-    first, nudge = stub.requests[1], stub.requests[2]
+    first, nudge = requests[1], requests[2]
     assert first["temperature"] == 0 and nudge["temperature"] == 0.8
     assert "current code unchanged" in nudge["messages"][-1]["content"]
     assert (
@@ -125,13 +125,9 @@ def test_a_function_given_back_unchanged_is_told_so_in_the_conversation_at_the_r
 def test_a_function_always_given_back_unchanged_is_rejected_by_the_critic_not_an_error(seed_project: Path) -> None:
     before = (seed_project / "llm.py").read_text()
     script = [tool("log_bug_report", **BUG), *([{"text": f"```python\n{UNCHANGED}```"}] * 3)]
-    with serve(script) as stub:
-        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
-        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block", max_attempts=1)
-        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
-    [result] = out["results"]
+    result, requests = run_code_block(seed_project, script, max_attempts=1)
     assert result["status"] == "rejected" and "no_op" in result["message"]
-    assert len(stub.requests) == 4  # the bug report, the patch and two replies that it is unchanged
+    assert len(requests) == 4  # the bug report, the patch and two replies that it is unchanged
     assert (seed_project / "llm.py").read_text() == before
 
 
@@ -161,11 +157,7 @@ def test_an_unchanged_function_followed_by_no_block_is_still_rejected_as_no_op(s
         {"text": f"```python\n{UNCHANGED}```"},
         *([{"text": "I cannot see a bug."}] * 2),
     ]
-    with serve(script) as stub:
-        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
-        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block", max_attempts=1)
-        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
-    [result] = out["results"]
+    result, _ = run_code_block(seed_project, script, max_attempts=1)
     assert result["status"] == "rejected" and "no_op" in result["message"]
 
 
@@ -176,14 +168,10 @@ def test_an_attempt_without_a_usable_answer_costs_that_attempt_not_the_reflectio
         *([{"text": "```python\ndef dummy_function(text):\n  return (\n```"}] * 3),  # attempt 1: never parses
         {"text": f"```python\n{FIX}```"},  # attempt 2
     ]
-    with serve(script) as stub:
-        model = ChatOpenAI(model="stub-model", api_key="sk-test", base_url=stub.base_url, max_retries=0)  # type: ignore[call-arg]
-        settings = settings_for(seed_project, auto_approve=True, patch_format="code_block", max_attempts=2)
-        out = build_graph(model=model, settings=settings, policy=FAST).invoke({})
-    [result] = out["results"]
+    result, requests = run_code_block(seed_project, script, max_attempts=2)
     assert (result["status"], result["attempts"]) == ("applied", 2)
     assert (seed_project / "llm.py").read_text() == FIXED_FILE
-    retry = stub.requests[4]["messages"]
+    retry = requests[4]["messages"]
     assert len(retry) == 2 and "## Attempt 1 gave no usable patch" in retry[-1]["content"]
     assert "no ```python block defining dummy_function after 2 reminder(s)" in retry[-1]["content"]
 
