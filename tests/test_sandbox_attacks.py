@@ -262,7 +262,9 @@ def test_processes_end_and_the_copy_is_cleaned_when_selfmod_is_killed(live: Path
     token = "orphan" + secrets.token_hex(4)
     patched = CALC_FIXED + SIGKILL_ATTACK.format(token=token)
     script = SIGKILL_SCRIPT.format(live=str(live), backend=backend, fast=FAST, patched=patched)
-    before = {p.name for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(PREFIX + "*")}
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    before = {p.name for p in tmp.glob(PREFIX + "*")}
+    outputs_before = {p.name for p in tmp.glob("selfmod-out-*")}
     selfmod = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, FAST: "1"}, cwd=live.parent)
     deadline = time.monotonic() + 30
     while len(processes_with(token)) < 2 and time.monotonic() < deadline:
@@ -274,7 +276,8 @@ def test_processes_end_and_the_copy_is_cleaned_when_selfmod_is_killed(live: Path
     while processes_with(token) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_with(token) == []
-    new = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob(PREFIX + "*") if p.name not in before]
+    assert {p.name for p in tmp.glob("selfmod-out-*")} <= outputs_before, "the tests' captured output outlived selfmod"
+    new = [p for p in tmp.glob(PREFIX + "*") if p.name not in before]
     left = [p for p in new if p.is_dir() and token in _read(p / "project" / "calc.py")]
     assert left, "the killed run left no workspace behind (nothing to clean)"
     removed = clean_stale()

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from selfmod.errors import SandboxError
 from selfmod.tools.sandbox import bwrap
@@ -172,7 +172,7 @@ def _kill_marked(marker: bytes) -> int:
     return kill_until_gone(lambda: _marked_pids(marker), rounds=20)
 
 
-def _read_capped(fh: tempfile._TemporaryFileWrapper[bytes], cap: int) -> str:
+def _read_capped(fh: BinaryIO, cap: int) -> str:
     size = fh.seek(0, os.SEEK_END)
     fh.seek(0)
     if size <= cap:
@@ -252,7 +252,7 @@ def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str], limits: Limits, preexec: Callable[[], None]) -> ProcessResult:
     started = time.monotonic()
-    with tempfile.NamedTemporaryFile(prefix="selfmod-out-") as out:
+    with tempfile.TemporaryFile(prefix="selfmod-out-") as out:  # unnamed: a killed run leaves nothing behind
         try:
             proc = subprocess.Popen(
                 argv,
