@@ -47,6 +47,47 @@ def test_the_evidence_drops_colour_codes_and_shows_a_parametrized_test_once(tmp_
     assert text.startswith("Failing tests (2): tests/test_sizes.py::test_naturalsize[1000000-1.0 MB], ")
 
 
+INDIRECT = """from fractions import Fraction
+from stats import running_max
+
+
+def test_stability():
+    assert [type(x) for x in running_max([1, 1.0, Fraction(1)])] == [int, int, int]
+
+
+def test_unrelated_helper():
+    assert helper() == 2
+"""
+
+
+def test_tests_that_reach_the_function_through_a_caller_are_shown_too(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_stats.py").write_text(INDIRECT)
+    message = "E       AssertionError: assert [int, float, Fraction] == [int, int, int]"
+    run = TestRun(
+        command=["pytest"],
+        exit_code=1,
+        failed=1,
+        tests=[TestCase(name="tests/test_stats.py::test_stability", outcome="failed", message=message)],
+    )
+    text = failure_evidence(tmp_path, run, "_windowed_running_max", 4000)
+    assert "```python\ndef test_stability():\n    assert [type(x) for x in running_max(" in text
+    assert "helper" not in text
+    mentioned = run.model_copy(
+        update={
+            "tests": [
+                *run.tests,
+                TestCase(
+                    name="tests/test_stats.py::test_unrelated_helper", outcome="failed", message="E  assert 1 == 2"
+                ),
+            ]
+        }
+    )
+    text = failure_evidence(tmp_path, mentioned, "helper", 4000)
+    assert "def test_unrelated_helper():" in text
+    assert "def test_stability():" not in text  # when some tests name the function, only theirs are shown
+
+
 def test_a_retry_is_told_the_informative_lines_of_each_failure_without_colour_codes() -> None:
     text = feedback.test_feedback(failing_run(), 2)
     assert "\x1b" not in text

@@ -80,15 +80,18 @@ def failure_evidence(root: Path, run: TestRun, function: str, max_chars: int) ->
     short = function.split(".")[-1]
     sources = {t.name: source_of_test(root, t.name) for t in failing}
     ordered = sorted(failing, key=lambda t: (short not in sources[t.name] and short not in t.message, t.name))
+    # A test that reaches the function only through a public caller still says what is expected.
+    indirect = not any(short in source for source in sources.values())
     names = ", ".join(t.name for t in ordered[:8]) + (" ..." if len(ordered) > 8 else "")
     text = f"Failing tests ({len(failing)}): {names}\n"
     shown: set[str] = set()
     for test in ordered[:MAX_TESTS]:
         block = f"\n### {test.name}\n"
         source = sources[test.name]
-        if short in source and source in shown:
+        relevant = bool(source) and (indirect or short in source)
+        if relevant and source in shown:
             block += "(the test function above)\n"
-        elif short in source:
+        elif relevant:
             block += f"```python\n{source}\n```\n"
             shown.add(source)
         block += f"Failure:\n```\n{trimmed_failure(test.message)}\n```\n"
