@@ -3,23 +3,31 @@
 The first proposal is asked as usual (on a retry that is hot too), the others at a higher temperature (a model
 without one is asked again as it is). Each goes through the deterministic critic; the function-level ones that
 pass it are validated together in the fork worker against the failing and then the passing tests (one sandboxed
-process for all of them). The
-order: passing every test first, then the smallest change; the winner goes on through the graph's own review and
-sandbox test, the others are runners-up in the audit record with their verdicts.
+process for all of them). When the samples that pass differ, they are run beyond the tests (the offline engine's
+behaviour check: the tests' own arguments and their variations). The order: passing every test first; then not
+refused by that check (a special case of the tests, or mostly new crashes); then the behaviour most samples
+agree on; then the fewest results changed where the original was not shown wrong; then the smallest change. A
+small change that passes the tests is not always the fix (`score >= cutoff - 1` passes a grade's tests, and
+gives 89 an A). The winner goes on through the graph's own review and sandbox test, the others are runners-up in
+the audit record with their verdicts.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import json
 import textwrap
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from selfmod.agents.critic import review_proposal
+from selfmod.agents.offline.repair_behaviour import Outcome, observe
 from selfmod.agents.offline.repair_budget import Budget
 from selfmod.agents.offline.repair_edits import Candidate
+from selfmod.agents.offline.repair_overfit import judge_all
 from selfmod.agents.offline.repair_search import Validator
 from selfmod.agents.patcher import LLMPatcher
 from selfmod.config import Settings
@@ -28,7 +36,7 @@ from selfmod.models import BugReport, CodeContext, PatchProposal
 from selfmod.protocols import Proposal, Usage
 from selfmod.tools.code.code_index import index_source
 from selfmod.tools.code.source_text import read_source
-from selfmod.tools.localize import localize
+from selfmod.tools.localize import Localization, localize
 
 PASSES = "passes every test"
 
@@ -40,6 +48,10 @@ class _Sample:
     verdict: str
     changed_lines: int
     diff: str = ""
+    passes: bool = False
+    refused: bool = False
+    agreement: int = 0
+    changed_elsewhere: int = 0
 
 
 class SamplingPatcher:
@@ -67,7 +79,16 @@ class SamplingPatcher:
             failure.usage = usage.as_dict()
             raise failure
         samples = self._judge(bug, context, made)
-        samples.sort(key=lambda s: (s.verdict != PASSES, s.new_text is None, s.changed_lines))
+        samples.sort(
+            key=lambda s: (
+                not s.passes,
+                s.refused,
+                -s.agreement,
+                s.changed_elsewhere,
+                s.new_text is None,
+                s.changed_lines,
+            )
+        )
         best, rest = samples[0], samples[1:]
         runners_up = [*best.proposal.runners_up, *(_summary(s) for s in rest)]
         return Proposal(best.proposal.proposal, usage, runners_up)
@@ -87,10 +108,10 @@ class SamplingPatcher:
                 continue
             diff = "".join(difflib.unified_diff(source.splitlines(True), review.new_text.splitlines(True), n=0))
             samples.append(_Sample(proposal, review.new_text, "not screened", _changed(source, review.new_text), diff))
-        self._screen(context, [s for s in samples if s.new_text is not None])
+        self._screen(context, source, [s for s in samples if s.new_text is not None])
         return samples
 
-    def _screen(self, context: CodeContext, samples: list[_Sample]) -> None:
+    def _screen(self, context: CodeContext, source: str, samples: list[_Sample]) -> None:
         """Validate the critic-accepted samples in the fork worker (when the tests are pytest and fail now)."""
         loc = localize(self.settings) if len(samples) > 1 else None
         if loc is None or not loc.failing:
@@ -109,9 +130,45 @@ class SamplingPatcher:
             context.file, context.qualified_name, candidates, loc, time.time() + 120, budget
         )
         for row in verdicts.rows:
-            sample = candidates[row["id"]].extra["sample"]
-            assert isinstance(sample, _Sample)
+            sample = _sample(candidates[row["id"]])
+            sample.passes = bool(row["ok"])
             sample.verdict = PASSES if row["ok"] else f"fails the tests ({row['verdict']})"
+        passing = [c for c in candidates if _sample(c).passes]
+        if len({ast.dump(ast.parse(str(c.extra["def"]))) for c in passing}) > 1:
+            self._beyond_tests(context, source, loc, passing)
+
+    def _beyond_tests(self, context: CodeContext, source: str, loc: Localization, passing: list[Candidate]) -> None:
+        """Run the passing samples on the tests' inputs and their variations: which are refused, how many
+        samples behave alike, how many results each changes where the original was not shown wrong."""
+        seen = observe(self.settings, context.file, context.qualified_name, loc, passing)
+        original = _definition(source, context.qualified_name)
+        if seen.problem or original is None:
+            for cand in passing:
+                _sample(cand).verdict = f"{PASSES}; not run beyond them ({seen.problem or 'no original'})"
+            return
+        keys = [_behaviour(seen.candidates.get(i)) for i in range(len(passing))]
+        alike = Counter(k for k in keys if k is not None)
+        for cand, key, verdict in zip(passing, keys, judge_all(original, passing, seen), strict=True):
+            sample = _sample(cand)
+            sample.refused = bool(verdict.refused)
+            sample.agreement = alike[key] if key is not None else 0
+            sample.changed_elsewhere = verdict.changed
+            sample.verdict = (
+                f"{PASSES}; beyond them it behaves like {sample.agreement} of {len(passing)} passing samples and "
+                f"changes {verdict.changed} of {verdict.checked} results where the original was not shown wrong"
+                + (f"; refused: {verdict.refused}" if verdict.refused else "")
+            )
+
+
+def _sample(cand: Candidate) -> _Sample:
+    sample = cand.extra["sample"]
+    assert isinstance(sample, _Sample)
+    return sample
+
+
+def _behaviour(rows: list[Outcome] | None) -> str | None:
+    """What a sample did on every input (kind and value, not where it returned), comparable across samples."""
+    return None if rows is None else json.dumps([list(r[:2]) for r in rows], default=repr, sort_keys=True)
 
 
 def _definition(text: str, qualname: str) -> str | None:

@@ -185,7 +185,8 @@ class Settings(BaseModel):
     offline_first: bool = False
     """With a chat model, try the offline repair engine first and ask the model only when it finds nothing."""
     candidates: int = Field(default=1, ge=1, le=8)
-    """Patch proposals the LLM patcher samples per attempt; the one passing most tests, then the smallest, wins."""
+    """Patch proposals the LLM patcher samples per attempt; the one passing the tests, then the behaviour most
+    samples agree on beyond them, then the smallest, wins."""
     prompt_tokens: int = Field(default=2500, ge=500)
     """About how many tokens the first patch prompt may take (failing-test evidence is trimmed to fit)."""
     patch_format: Literal["tool_call", "code_block"] = "tool_call"

@@ -1,4 +1,5 @@
-"""`candidates = N`: several LLM proposals screened by the tests; the one passing them, then the smallest, wins."""
+"""`candidates = N`: several LLM proposals screened by the tests; the one passing them, then the behaviour most
+samples agree on beyond the tests, then the smallest, wins."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ WRONG = (
 BIGGER = (
     'def dummy_function(text):\n    """Return the first word of the text, upper-cased."""\n'
     "    words = text.split()\n    if not words:\n        return ''\n    first = words[0]\n    return first.upper()\n"
+)
+
+OVERFIT = (  # passes both tests ("hello world", "") and is the smallest change, but cuts any first word at 5
+    'def dummy_function(text):\n    """Return the first word of the text, upper-cased."""\n    return text[:5].upper()\n'
 )
 
 
@@ -44,6 +49,21 @@ def test_among_passing_samples_the_smallest_change_wins(seed_project: Path) -> N
     [result] = out["results"]  # type: ignore[misc]
     assert result["status"] == "applied"
     assert (seed_project / "llm.py").read_text() == FIXED_FILE
+
+
+def test_a_small_change_that_only_passes_the_tests_loses_to_what_the_other_samples_agree_on(
+    seed_project: Path,
+) -> None:
+    out, _ = run(seed_project, patch(OVERFIT), patch(FIX), patch(FIX))
+    [result] = out["results"]  # type: ignore[misc]
+    assert result["status"] == "applied"
+    assert (seed_project / "llm.py").read_text() == FIXED_FILE
+    record = AuditLog(seed_project / ".selfmod").find(result["audit_id"])
+    assert record is not None
+    verdicts = {str(r["diff"]).count("text[:5]"): str(r["beyond_tests"]) for r in record.runners_up}
+    assert verdicts[1].startswith("passes every test; beyond them it behaves like 1 of 3 passing samples")
+    assert verdicts[0].startswith("passes every test; beyond them it behaves like 2 of 3 passing samples")
+    assert "changes 0 of" in verdicts[0] and "changes 0 of" not in verdicts[1]
 
 
 def test_a_sample_the_model_botches_is_skipped(seed_project: Path) -> None:
