@@ -3,7 +3,7 @@
     python bench/llm/run.py --base-url http://127.0.0.1:8765/v1 --model qwen2.5-coder-1.5b-instruct \\
         [--set repair|realbugs|both] [--repos DIR] [--realbugs 10] [--candidates 1] [--offline-first] \\
         [--patch-format tool_call|code_block] \\
-        [--only PREFIX] [--json PATH] [--keep DIR]
+        [--only PREFIX] [--skip N (real bugs)] [--start NAME (bench/repair)] [--json PATH] [--keep DIR]
 
 Each bug is copied to a temp project with its settings (`candidates`, `offline_first`, `patch_format`) in
 `.selfmod.toml`, then
@@ -107,7 +107,7 @@ def row_of(bug: str, kind: str, result: dict[str, Any], wall: float, right: bool
 def repair_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     rows = []
     for program in sorted(p for p in PROGRAMS.iterdir() if p.is_dir()):
-        if args.only and not program.name.startswith(args.only):
+        if (args.only and not program.name.startswith(args.only)) or program.name < args.start:
             continue
         root = work / program.name
         ignore = shutil.ignore_patterns("heldout", "reference", "meta.json", "__pycache__")
@@ -210,6 +210,7 @@ def main() -> int:
     parser.add_argument("--repos", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--realbugs", type=int, default=10, help="how many real bugs (in bugs.json order)")
     parser.add_argument("--skip", type=int, default=0, help="skip the first N of those real bugs (to resume)")
+    parser.add_argument("--start", default="", help="bench/repair programs from this name on (to resume: --start 25)")
     parser.add_argument("--projects", help="only real bugs of these projects (comma-separated, as in bugs.json)")
     parser.add_argument("--candidates", type=int, default=1)
     parser.add_argument("--patch-format", choices=("tool_call", "code_block"), default="tool_call")
