@@ -8,8 +8,8 @@ behaviour check: the tests' own arguments and their variations). The order: pass
 refused by that check (a special case of the tests, or mostly new crashes); then the behaviour most samples
 agree on; then the fewest results changed where the original was not shown wrong; then the smallest change. A
 small change that passes the tests is not always the fix (`score >= cutoff - 1` passes a grade's tests, and
-gives 89 an A). The winner goes on through the graph's own review and sandbox test, the others are runners-up in
-the audit record with their verdicts.
+gives 89 an A). The winner goes on through the graph's own review and sandbox test, its explanation saying why
+it was chosen; the others are runners-up in the audit record with their verdicts.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from selfmod.agents.offline.repair_search import Validator
 from selfmod.agents.patcher import LLMPatcher
 from selfmod.config import Settings
 from selfmod.errors import LLMError
-from selfmod.models import BugReport, CodeContext, PatchProposal
+from selfmod.models import BugReport, CodeContext, EditsProposal, PatchProposal
 from selfmod.protocols import Proposal, Usage
 from selfmod.tools.code.code_index import index_source
 from selfmod.tools.code.source_text import read_source
@@ -91,7 +91,7 @@ class SamplingPatcher:
         )
         best, rest = samples[0], samples[1:]
         runners_up = [*best.proposal.runners_up, *(_summary(s) for s in rest)]
-        return Proposal(best.proposal.proposal, usage, runners_up)
+        return Proposal(_chosen(best, len(samples)), usage, runners_up)
 
     def _judge(self, bug: BugReport, context: CodeContext, made: list[Proposal]) -> list[_Sample]:
         source = read_source(self.settings.project_root / context.file)[0]
@@ -196,6 +196,15 @@ def _definition(text: str, qualname: str) -> str | None:
 def _changed(before: str, after: str) -> int:
     diff = difflib.unified_diff(before.splitlines(), after.splitlines(), n=0, lineterm="")
     return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+def _chosen(best: _Sample, count: int) -> PatchProposal | EditsProposal:
+    """The winner, its explanation saying why it was chosen (the audit record keeps the proposal)."""
+    patch = best.proposal.proposal
+    if count < 2:
+        return patch
+    why = f"{patch.explanation.rstrip()}\n[selfmod: chosen of {count} samples: {best.verdict}]".lstrip()
+    return patch.model_copy(update={"explanation": why})
 
 
 def _summary(sample: _Sample) -> dict[str, Any]:

@@ -42,6 +42,9 @@ def test_the_sample_that_passes_the_tests_wins_over_earlier_ones(seed_project: P
     assert verdicts[0].startswith("fails the tests") and verdicts[1].startswith("rejected by the critic")
     wrong = next(r for r in record.runners_up if str(r["beyond_tests"]).startswith("fails the tests"))
     assert "+    return text.upper()" in str(wrong["diff"])
+    assert record.proposal is not None and record.proposal.explanation.endswith(
+        "[selfmod: chosen of 3 samples: passes every test]"
+    )
 
 
 def test_among_passing_samples_the_smallest_change_wins(seed_project: Path) -> None:
@@ -64,6 +67,10 @@ def test_a_small_change_that_only_passes_the_tests_loses_to_what_the_other_sampl
     assert verdicts[1].startswith("passes every test; beyond them it behaves like 1 of 3 passing samples")
     assert verdicts[0].startswith("passes every test; beyond them it behaves like 2 of 3 passing samples")
     assert "changes 0 of" in verdicts[0] and "changes 0 of" not in verdicts[1]
+    assert record.proposal is not None  # the winner says why it won
+    assert "[selfmod: chosen of 3 samples: passes every test; beyond them it behaves like 2 of 3" in (
+        record.proposal.explanation
+    )
 
 
 def test_a_sample_the_model_botches_is_skipped(seed_project: Path) -> None:
